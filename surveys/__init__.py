@@ -1,0 +1,1 @@
+"""Pure survey domain: questions, scoring, statistics and text analytics (no web, no database)."""

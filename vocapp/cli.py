@@ -1,0 +1,160 @@
+"""The `vocapp` command line: a Flask CLI group with vocapp's own commands."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from vocapp import create_app
+from vocapp.db import db
+from vocapp.errors import ConfigError, ValidationError
+
+__all__ = ["cli", "main"]
+
+
+class CliError(click.ClickException):
+    """Bad input on the command line: message on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+def _create_app(*args, **kwargs):
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise CliError(f"configuration error: {exc}") from exc
+
+
+cli = FlaskGroup(name="vocapp", create_app=_create_app, add_version_option=False,
+                 help="vocapp: Voice of the Customer for city services.")
+
+
+# --- database ---------------------------------------------------------------------
+
+@cli.group("db")
+def db_group():
+    """Database schema migrations."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str):
+    """Migrate the database up to REVISION (default: the newest)."""
+    from vocapp import migrate
+
+    migrate.upgrade(current_app, revision)
+    click.echo(f"Database is at revision {migrate.current_revision()}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="-1")
+@with_appcontext
+def db_downgrade(revision: str):
+    """Migrate the database down to REVISION (default: one step)."""
+    from vocapp import migrate
+
+    migrate.downgrade(current_app, revision)
+    click.echo(f"Database is at revision {migrate.current_revision() or '(empty)'}.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current():
+    """Show the database's revision and the newest one."""
+    from vocapp import migrate
+
+    click.echo(f"database: {migrate.current_revision() or '(empty)'}\nhead:     {migrate.head_revision(current_app)}")
+
+
+# --- users -----------------------------------------------------------------------
+
+@cli.group("users")
+def users_group():
+    """Staff accounts."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "dcxo", "program_lead", "viewer"]))
+@click.option("--department", "departments", multiple=True, metavar="CODE",
+              help="Department code; repeat for several (DCXOs and viewers need one).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when not given.")
+@with_appcontext
+def users_create(email, name, role, departments, password):
+    """Create a staff account."""
+    from sqlalchemy import select
+
+    from vocapp.models import Department
+    from vocapp.services.users import create_user
+
+    found = {d.code: d for d in db.session.scalars(select(Department).where(Department.code.in_(
+        [c.upper() for c in departments])))}
+    missing = sorted({c.upper() for c in departments} - set(found))
+    if missing:
+        raise CliError(f"no department with code {', '.join(missing)}")
+    try:
+        user = create_user(None, email=email, name=name, role=role, password=password,
+                           departments=list(found.values()), actor_label="cli")
+    except ValidationError as exc:
+        raise CliError(f"{exc.field or 'input'}: {exc.message}") from exc
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email}.")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list():
+    """List staff accounts."""
+    from sqlalchemy import select
+
+    from vocapp.models import User
+
+    for u in db.session.scalars(select(User).order_by(User.email)):
+        scope = "all" if u.sees_all_departments else ",".join(d.code for d in u.departments)
+        click.echo(f"{u.email:40} {u.role.value:13} {scope:20} {'active' if u.active else 'disabled'}")
+
+
+# --- demo and scheduler --------------------------------------------------------------
+
+@cli.command("demo")
+@with_appcontext
+def demo():
+    """Load the demo data (idempotent) and print the demo logins."""
+    from vocapp.demo import load_demo
+
+    logins = load_demo(Path(current_app.instance_path) / "demo_logins.json")
+    db.session.commit()
+    click.echo("Demo logins:")
+    for login in logins:
+        click.echo(f"  {login.role.label:24} {login.email:40} {login.password}")
+
+
+@cli.command("scheduler")
+@with_appcontext
+def scheduler():
+    """Run the background jobs until stopped (Ctrl-C or SIGTERM)."""
+    from vocapp.jobs import JOBS, build_scheduler
+
+    sched = build_scheduler(current_app._get_current_object())
+
+    def stop(signum, frame):
+        sched.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"Scheduler running {len(JOBS)} job(s): {', '.join(j.id for j in JOBS)}. Ctrl-C stops it.")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        sched.start()
+    click.echo("Scheduler stopped.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="vocapp")

@@ -1,0 +1,134 @@
+"""Configuration: defaults, then instance/config.py, then VOCAPP_* environment, then test_config."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Config
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from vocapp.errors import ConfigError
+
+__all__ = ["DEFAULTS", "load_config", "database_url"]
+
+#: Every setting vocapp reads, with its default. Anything may be overridden.
+DEFAULTS: dict[str, object] = {
+    "SECRET_KEY": None,  # generated into instance/secret_key when unset
+    "DATABASE_URL": None,  # SQLite in the instance folder when unset
+    "DATABASE_SCHEMA": None,  # PostgreSQL search_path, optional
+    "SQL_ECHO": False,
+    "TIMEZONE": "UTC",
+    "SESSION_COOKIE_NAME": "vocapp_session",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "PASSWORD_MIN_LENGTH": 12,
+    "PASSWORD_HASH_METHOD": "scrypt:32768:8:1",  # werkzeug method string; raise the cost as hardware grows
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "PROXY_FIX_X_FOR": 0,
+    "PROXY_FIX_X_PROTO": 0,
+    "SCHEDULER_HEARTBEAT_SECONDS": 30,
+    "BOOTSTRAP_SERVE_LOCAL": True,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+}
+
+_INTS = (
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_LOCKOUT_MINUTES",
+    "PASSWORD_MIN_LENGTH",
+    "PROXY_FIX_X_FOR",
+    "PROXY_FIX_X_PROTO",
+    "SCHEDULER_HEARTBEAT_SECONDS",
+)
+_BOOLS = ("SQL_ECHO", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY")
+
+
+def load_config(config: Config, instance_path: str, test_config: dict | None) -> None:
+    """Fill `config` in precedence order and check it, raising ConfigError when unusable."""
+    config.update(DEFAULTS)
+    config_file = Path(instance_path) / "config.py"
+    if config_file.exists():
+        try:
+            config.from_pyfile(str(config_file))
+        except Exception as exc:  # a user's file: any error is a config error
+            raise ConfigError(f"{config_file} could not be loaded: {type(exc).__name__}: {exc}") from exc
+    config.from_prefixed_env("VOCAPP")
+    if test_config:
+        config.update(test_config)
+    _check(config)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _persistent_secret_key(Path(instance_path))
+
+
+def database_url(config: Config, instance_path: str) -> str:
+    """Return the configured database URL, or the SQLite file in the instance folder."""
+    url = config.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'vocapp.sqlite3'}"
+    return str(url)
+
+
+def _check(config: Config) -> None:
+    for key in _INTS:
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{key} must be a whole number >= 0, got {value!r}")
+    for key in _BOOLS:
+        if not isinstance(config[key], bool):
+            raise ConfigError(f"{key} must be true or false, got {config[key]!r}")
+    lifetime = config["PERMANENT_SESSION_LIFETIME"]
+    if isinstance(lifetime, int) and not isinstance(lifetime, bool):
+        config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=lifetime)
+    elif not isinstance(lifetime, timedelta):
+        raise ConfigError(f"PERMANENT_SESSION_LIFETIME must be seconds or a timedelta, got {lifetime!r}")
+    try:
+        ZoneInfo(str(config["TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a known IANA time zone") from exc
+    url = config["DATABASE_URL"]
+    if url:
+        try:
+            parsed = make_url(str(url))
+        except ArgumentError as exc:
+            raise ConfigError(f"DATABASE_URL is not a database URL: {exc}") from exc
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ConfigError(
+                f"DATABASE_URL uses {parsed.get_backend_name()!r}; vocapp supports sqlite and postgresql"
+            )
+    schema = config["DATABASE_SCHEMA"]
+    if schema is not None and not (isinstance(schema, str) and schema.isidentifier()):
+        raise ConfigError(f"DATABASE_SCHEMA must be a plain identifier, got {schema!r}")
+
+
+def _persistent_secret_key(instance: Path) -> str:
+    """Read the install's secret key, creating it (mode 0600) on first start."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    # Write aside, then link into place: link fails if another process got there
+    # first, so every process ends up with the same, completely written key.
+    tmp = instance / f".secret_key.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()

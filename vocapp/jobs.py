@@ -1,0 +1,67 @@
+"""Background jobs and the APScheduler process that runs them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from vocapp.db import db, utcnow
+from vocapp.models import Heartbeat
+
+__all__ = ["Job", "JOBS", "build_scheduler", "run_job", "heartbeat"]
+
+log = logging.getLogger(__name__)
+
+PROCESS_NAME = f"scheduler@{socket.gethostname()}:{os.getpid()}"
+
+
+def heartbeat(app: Flask) -> None:
+    """Record that this scheduler process is alive (read by /healthz)."""
+    beat = db.session.get(Heartbeat, PROCESS_NAME)
+    if beat is None:
+        db.session.add(Heartbeat(name=PROCESS_NAME, kind="scheduler"))
+    else:
+        beat.last_seen = utcnow()
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job the scheduler runs every `seconds`."""
+
+    id: str
+    func: Callable[[Flask], None]
+    seconds: Callable[[Flask], int]
+
+
+#: Every periodic job; later features add theirs here.
+JOBS: list[Job] = [
+    Job("heartbeat", heartbeat, lambda app: app.config["SCHEDULER_HEARTBEAT_SECONDS"]),
+]
+
+
+def run_job(app: Flask, job: Job) -> None:
+    """Run one job in an app context and commit, rolling back on failure."""
+    with app.app_context():
+        try:
+            job.func(app)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", job.id)
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    """A blocking scheduler with every job in JOBS, each run once at start."""
+    scheduler = BlockingScheduler(timezone="UTC")
+    for job in JOBS:
+        scheduler.add_job(
+            run_job, "interval", args=[app, job], id=job.id, seconds=job.seconds(app),
+            next_run_time=utcnow(), max_instances=1, coalesce=True, misfire_grace_time=60,
+        )
+    return scheduler
