@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=os.environ.get("VOCAPP_INSTANCE_PATH") or None,
         instance_relative_config=True,
     )
-    from vocapp import config, db, errorpages, security, templating
+    from vocapp import cli, config, db, errorpages, security, templating
     from vocapp.extensions import bootstrap, csrf, limiter, login_manager
 
     config.load_config(app.config, app.instance_path, test_config)
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     errorpages.init_app(app)
+    cli.init_app(app)
 
     from vocapp import admin, audit, auth, departments, main
 

@@ -14,7 +14,7 @@ from vocapp import create_app
 from vocapp.db import db
 from vocapp.errors import ConfigError, ValidationError
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "init_app", "main"]
 
 
 class CliError(click.ClickException):
@@ -36,7 +36,7 @@ cli = FlaskGroup(name="vocapp", create_app=_create_app, add_version_option=False
 
 # --- database ---------------------------------------------------------------------
 
-@cli.group("db")
+@click.group("db")
 def db_group():
     """Database schema migrations."""
 
@@ -74,7 +74,7 @@ def db_current():
 
 # --- users -----------------------------------------------------------------------
 
-@cli.group("users")
+@click.group("users")
 def users_group():
     """Staff accounts."""
 
@@ -124,7 +124,7 @@ def users_list():
 
 # --- demo and scheduler --------------------------------------------------------------
 
-@cli.command("demo")
+@click.command("demo")
 @with_appcontext
 def demo():
     """Load the demo data (idempotent) and print the demo logins."""
@@ -137,7 +137,7 @@ def demo():
         click.echo(f"  {login.role.label:24} {login.email:40} {login.password}")
 
 
-@cli.command("scheduler")
+@click.command("scheduler")
 @with_appcontext
 def scheduler():
     """Run the background jobs until stopped (Ctrl-C or SIGTERM)."""
@@ -153,6 +153,12 @@ def scheduler():
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         sched.start()
     click.echo("Scheduler stopped.")
+
+
+def init_app(app) -> None:
+    """Register vocapp's commands on the app (so `flask --app vocapp` has them too)."""
+    for command in (db_group, users_group, demo, scheduler):
+        app.cli.add_command(command)
 
 
 def main() -> None:

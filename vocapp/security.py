@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from itertools import chain
+
+from flask import Flask, Response, abort, request
 
 __all__ = ["init_app", "is_safe_redirect"]
 
@@ -39,6 +41,17 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _reject_nul_bytes() -> None:
+    """400 for NUL characters in query or form: no text field legitimately holds one,
+    and PostgreSQL refuses them deep inside a query."""
+    for multidict in (request.args, request.form if request.mimetype != "multipart/form-data" else {}):
+        if not multidict:
+            continue
+        if any("\x00" in text for text in chain(multidict.keys(), *multidict.listvalues())):
+            abort(400)
+
+
 def init_app(app: Flask) -> None:
-    """Add security headers to every response."""
+    """Add security headers to every response and refuse NUL bytes in input."""
+    app.before_request(_reject_nul_bytes)
     app.after_request(_headers)
