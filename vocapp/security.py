@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from itertools import chain
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, request
 
