@@ -39,9 +39,21 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 
+def audit_value(value: object) -> str:
+    """Show a logged value the way a person reads it."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals templates use."""
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["audit_value"] = audit_value
     app.jinja_env.globals["nav_items"] = _nav
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -49,3 +49,12 @@ def test_entries_record_the_client_ip(app, client, login_as):
     client.post("/departments/new", data={"code": "SAN", "name": "Sanitation"},
                 environ_base={"REMOTE_ADDR": "203.0.113.7"})
     assert "203.0.113.7" in client.get("/audit/").get_data(as_text=True)
+
+
+def test_changes_to_one_account_and_readable_values(app, client, login_as, make_user, departments):
+    login_as("admin")
+    uid = make_user("viewer", ("STR", "WTR"), email="one@city.example")
+    make_user("viewer", ("STR",), email="two@city.example")
+    page = client.get(f"/audit/?type=user&object={uid}").get_data(as_text=True)
+    assert "one@city.example" in page and "two@city.example" not in page
+    assert "STR, WTR" in page and "[&#39;STR&#39;" not in page

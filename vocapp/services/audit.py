@@ -49,14 +49,16 @@ def record(
     return entry
 
 
-def entries_visible_to(user: User, *, object_type: str | None = None, department_id: int | None = None,
-                       actor: str | None = None) -> Select:
+def entries_visible_to(user: User, *, object_type: str | None = None, object_id: str | None = None,
+                       department_id: int | None = None, actor: str | None = None) -> Select:
     """A newest-first query of the entries `user` may read, narrowed by the given filters."""
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if not user.sees_all_departments:
         query = query.where(AuditEntry.department_id.in_(user.department_ids or {-1}))
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id)
     if department_id:
         query = query.where(AuditEntry.department_id == department_id)
     if actor:
