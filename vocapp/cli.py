@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from vocapp import create_app
 from vocapp.db import db
@@ -30,8 +31,19 @@ def _create_app(*args, **kwargs):
         raise CliError(f"configuration error: {exc}") from exc
 
 
-cli = FlaskGroup(name="vocapp", create_app=_create_app, add_version_option=False,
-                 help="vocapp: Voice of the Customer for city services.")
+class VocappGroup(FlaskGroup):
+    """FlaskGroup that reports database failures as one clear line, not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise click.ClickException(f"database error ({type(exc).__name__}): {reason}") from exc
+
+
+cli = VocappGroup(name="vocapp", create_app=_create_app, add_version_option=False,
+                  help="vocapp: Voice of the Customer for city services.")
 
 
 # --- database ---------------------------------------------------------------------

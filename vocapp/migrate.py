@@ -9,6 +9,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
+from sqlalchemy import text
 
 from vocapp.db import db
 
@@ -26,7 +27,12 @@ def alembic_config(app: Flask) -> AlembicConfig:
 
 
 def upgrade(app: Flask, revision: str = "head") -> None:
-    """Migrate the database up to `revision`."""
+    """Migrate the database up to `revision`, creating the configured schema first if needed."""
+    schema = app.config.get("DATABASE_SCHEMA")
+    if schema:
+        with app.app_context(), db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     command.upgrade(alembic_config(app), revision)
 
 

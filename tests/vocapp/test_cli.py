@@ -103,3 +103,11 @@ def test_console_script_is_installed_and_lists_the_commands():
     assert scripts.returncode == 0
     for command in ("db", "users", "demo", "scheduler", "run"):
         assert f"  {command}" in scripts.stdout
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path):
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env={
+        "VOCAPP_INSTANCE_PATH": str(tmp_path), "VOCAPP_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    assert result.exit_code == 1
+    assert "database error (OperationalError)" in result.output
+    assert "Traceback" not in result.output
