@@ -7,9 +7,11 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import delete
 
 from vocapp.db import db, utcnow
 from vocapp.models import Heartbeat
@@ -21,13 +23,19 @@ log = logging.getLogger(__name__)
 PROCESS_NAME = f"scheduler@{socket.gethostname()}:{os.getpid()}"
 
 
+#: Heartbeats of processes silent for this long are deleted (each restart adds a row).
+FORGET_AFTER = timedelta(days=1)
+
+
 def heartbeat(app: Flask) -> None:
-    """Record that this scheduler process is alive (read by /healthz)."""
+    """Record that this scheduler process is alive (read by /healthz); forget long-dead ones."""
+    now = utcnow()
     beat = db.session.get(Heartbeat, PROCESS_NAME)
     if beat is None:
-        db.session.add(Heartbeat(name=PROCESS_NAME, kind="scheduler"))
+        db.session.add(Heartbeat(name=PROCESS_NAME, kind="scheduler", started_at=now, last_seen=now))
     else:
-        beat.last_seen = utcnow()
+        beat.last_seen = now
+    db.session.execute(delete(Heartbeat).where(Heartbeat.last_seen < now - FORGET_AFTER))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,20 @@ def test_heartbeat_records_and_refreshes_this_process(app):
         assert beats[0].last_seen >= first
 
 
+def test_heartbeat_forgets_processes_dead_for_a_day(app):
+    from datetime import timedelta
+
+    from vocapp.db import utcnow
+
+    with app.app_context():
+        db.session.add(Heartbeat(name="scheduler@old:1", kind="scheduler", last_seen=utcnow() - timedelta(days=2)))
+        db.session.add(Heartbeat(name="scheduler@recent:2", kind="scheduler", last_seen=utcnow() - timedelta(hours=2)))
+        db.session.commit()
+    run_job(app, next(j for j in JOBS if j.id == "heartbeat"))
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Heartbeat.name))) == sorted([PROCESS_NAME, "scheduler@recent:2"])
+
+
 def test_a_failing_job_rolls_back_and_does_not_raise(app, caplog):
     def half_then_fail(app):
         db.session.add(Heartbeat(name="half-written", kind="test"))
