@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
 from flask_wtf import FlaskForm
 
+from vocapp.db import db
 from vocapp.errors import ValidationError
 
-__all__ = ["attach_error"]
+__all__ = ["attach_error", "save", "Saved"]
+
+
+class Saved(NamedTuple):
+    """What a successful `save` returned (always truthy, even when the value is None)."""
+
+    value: Any
 
 
 def attach_error(form: FlaskForm, exc: ValidationError) -> None:
@@ -16,3 +26,21 @@ def attach_error(form: FlaskForm, exc: ValidationError) -> None:
         field.errors = [*field.errors, exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+def save(form: FlaskForm, action: Callable[[], Any]) -> Saved | None:
+    """On a valid submission run `action` and commit, once.
+
+    A ValidationError from the service rolls everything back and is shown on the
+    form; None is returned then, as for a GET or an invalid form.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        value = action()
+    except ValidationError as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+        return None
+    db.session.commit()
+    return Saved(value)

@@ -11,8 +11,7 @@ from vocapp.access import roles_required
 from vocapp.admin import bp
 from vocapp.admin.forms import ActionForm, NewUserForm, SetPasswordForm, UserForm
 from vocapp.db import db, utcnow
-from vocapp.errors import ValidationError
-from vocapp.forms import attach_error
+from vocapp.forms import save
 from vocapp.models import Department, Role, User
 from vocapp.services import users as service
 
@@ -59,20 +58,18 @@ def users():
 def new_user():
     """Create a staff account."""
     form = _with_departments(NewUserForm())
-    if form.validate_on_submit():
-        try:
-            user = service.create_user(
-                current_user, email=form.email.data, name=form.name.data, role=form.role.data,
-                password=form.password.data, departments=_chosen_departments(form), active=form.active.data,
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Account for {user.email} created.", "success")
-            return redirect(url_for(".edit_user", user_id=user.id))
+    if saved := save(form, lambda: service.create_user(
+        current_user, email=form.email.data, name=form.name.data, role=form.role.data,
+        password=form.password.data, departments=_chosen_departments(form), active=form.active.data,
+    )):
+        flash(f"Account for {saved.value.email} created.", "success")
+        return redirect(url_for(".edit_user", user_id=saved.value.id))
     return render_template("admin/user_form.html", form=form, user=None), 400 if form.errors else 200
+
+
+def _user_page(user: User, form: UserForm, password_form: SetPasswordForm, status: int):
+    return render_template("admin/user_form.html", form=form, user=user, password_form=password_form,
+                           action_form=ActionForm(prefix="act"), now=utcnow()), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -81,23 +78,13 @@ def edit_user(user_id: int):
     """Change a staff account."""
     user = db.session.get(User, user_id) or abort(404)
     form = _user_form(user)
-    if form.validate_on_submit():
-        try:
-            service.update_user(
-                current_user, user, email=form.email.data, name=form.name.data, role=form.role.data,
-                active=form.active.data, departments=_chosen_departments(form),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Account {user.email} saved.", "success")
-            return redirect(url_for(".edit_user", user_id=user.id))
-    return render_template(
-        "admin/user_form.html", form=form, user=user, password_form=SetPasswordForm(prefix="pw"),
-        action_form=ActionForm(prefix="act"), now=utcnow(),
-    ), 400 if form.errors else 200
+    if save(form, lambda: service.update_user(
+        current_user, user, email=form.email.data, name=form.name.data, role=form.role.data,
+        active=form.active.data, departments=_chosen_departments(form),
+    )):
+        flash(f"Account {user.email} saved.", "success")
+        return redirect(url_for(".edit_user", user_id=user.id))
+    return _user_page(user, form, SetPasswordForm(prefix="pw"), 400 if form.errors else 200)
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -106,18 +93,10 @@ def set_password(user_id: int):
     """Set someone's password (they are signed out everywhere)."""
     user = db.session.get(User, user_id) or abort(404)
     form = SetPasswordForm(prefix="pw")
-    if form.validate_on_submit():
-        try:
-            service.set_password(current_user, user, form.password.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"New password set for {user.email}.", "success")
-            return redirect(url_for(".edit_user", user_id=user.id))
-    return render_template("admin/user_form.html", form=_user_form(user), user=user, password_form=form,
-                           action_form=ActionForm(prefix="act"), now=utcnow()), 400
+    if save(form, lambda: service.set_password(current_user, user, form.password.data)):
+        flash(f"New password set for {user.email}.", "success")
+        return redirect(url_for(".edit_user", user_id=user.id))
+    return _user_page(user, _user_form(user), form, 400)
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -125,8 +104,6 @@ def set_password(user_id: int):
 def unlock(user_id: int):
     """Lift a sign-in lock-out."""
     user = db.session.get(User, user_id) or abort(404)
-    if ActionForm(prefix="act").validate_on_submit():
-        service.unlock(current_user, user)
-        db.session.commit()
+    if save(ActionForm(prefix="act"), lambda: service.unlock(current_user, user)):
         flash(f"{user.email} can sign in again.", "success")
     return redirect(url_for(".edit_user", user_id=user.id))

@@ -9,8 +9,8 @@ from werkzeug.security import check_password_hash
 from vocapp.auth import bp
 from vocapp.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
 from vocapp.db import db
-from vocapp.errors import ValidationError
 from vocapp.extensions import limiter, login_manager
+from vocapp.forms import save
 from vocapp.models import User
 from vocapp.security import is_safe_redirect
 from vocapp.services import users
@@ -77,18 +77,11 @@ def logout():
 def change_password():
     """Let the signed-in user change their password."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        if not check_password_hash(current_user.password_hash, form.current.data):
-            form.current.errors.append("This is not your current password.")
-        else:
-            try:
-                users.set_password(current_user, current_user, form.new.data)
-            except ValidationError as exc:
-                form.new.errors.append(exc.message)
-            else:
-                db.session.commit()
-                login_user(current_user)  # the nonce changed; keep this session, end the others
-                flash("Your password is changed. Other sessions were signed out.", "success")
-                return redirect(url_for("main.index"))
-    status = 400 if form.errors else 200
-    return render_template("auth/password.html", form=form), status
+    if form.is_submitted() and not check_password_hash(current_user.password_hash, form.current.data or ""):
+        form.validate()
+        form.current.errors.append("This is not your current password.")
+    elif save(form, lambda: users.set_password(current_user, current_user, form.new.data)):
+        login_user(current_user)  # the nonce changed; keep this session, end the others
+        flash("Your password is changed. Other sessions were signed out.", "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/password.html", form=form), 400 if form.errors else 200

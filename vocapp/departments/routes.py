@@ -9,8 +9,7 @@ from vocapp.access import get_scoped_or_404, roles_required
 from vocapp.db import db
 from vocapp.departments import bp
 from vocapp.departments.forms import DepartmentForm
-from vocapp.errors import ValidationError
-from vocapp.forms import attach_error
+from vocapp.forms import save
 from vocapp.models import Department, Role
 from vocapp.services import departments as service
 
@@ -36,16 +35,10 @@ def create():
     """Add a department."""
     form = DepartmentForm()
     del form.active  # new departments start active
-    if form.validate_on_submit():
-        try:
-            dept = service.create_department(current_user, code=form.code.data, name=form.name.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Department {dept.name} created.", "success")
-            return redirect(url_for(".detail", dept_id=dept.id))
+    if saved := save(form, lambda: service.create_department(current_user, code=form.code.data,
+                                                             name=form.name.data)):
+        flash(f"Department {saved.value.name} created.", "success")
+        return redirect(url_for(".detail", dept_id=saved.value.id))
     return render_template("departments/form.html", form=form, dept=None), 400 if form.errors else 200
 
 
@@ -55,15 +48,8 @@ def edit(dept_id: int):
     """Change a department."""
     dept = db.session.get(Department, dept_id) or abort(404)
     form = DepartmentForm(obj=dept)
-    if form.validate_on_submit():
-        try:
-            service.update_department(current_user, dept, code=form.code.data, name=form.name.data,
-                                      active=form.active.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Department {dept.name} saved.", "success")
-            return redirect(url_for(".detail", dept_id=dept.id))
+    if save(form, lambda: service.update_department(current_user, dept, code=form.code.data,
+                                                    name=form.name.data, active=form.active.data)):
+        flash(f"Department {dept.name} saved.", "success")
+        return redirect(url_for(".detail", dept_id=dept.id))
     return render_template("departments/form.html", form=form, dept=dept), 400 if form.errors else 200
