@@ -121,7 +121,7 @@ def update_user(actor: User | None, user: User, *, email: str, name: str, role: 
     user.email, user.name, user.role, user.active = email, name.strip(), role, active
     user.departments = [] if role in CITYWIDE_ROLES else departments
     after = _state(user)
-    if before["active"] and not active or before["role"] != after["role"]:
+    if (before["active"] and not active) or before["role"] != after["role"]:
         user.end_sessions()
     changes = audit.diff(before, after)
     if changes:
