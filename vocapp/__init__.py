@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=os.environ.get("VOCAPP_INSTANCE_PATH") or None,
         instance_relative_config=True,
     )
-    from vocapp import cli, config, db, errorpages, security, templating
+    from vocapp import cli, config, db, errorpages, i18n, security, templating
     from vocapp.extensions import bootstrap, csrf, limiter, login_manager
 
     config.load_config(app.config, app.instance_path, test_config)
@@ -38,14 +38,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
     security.init_app(app)
     templating.init_app(app)
+    i18n.init_app(app)
     errorpages.init_app(app)
     cli.init_app(app)
 
-    from vocapp import admin, audit, auth, departments, main
+    from vocapp import admin, audit, auth, departments, design, main, respond, results
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(departments.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(respond.bp)
+    app.register_blueprint(design.bp)
+    app.register_blueprint(results.bp)
     return app

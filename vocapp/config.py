@@ -34,6 +34,8 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "PASSWORD_MIN_LENGTH": 12,
     "PASSWORD_HASH_METHOD": "scrypt:32768:8:1",  # werkzeug method string; raise the cost as hardware grows
+    "RESIDENT_RATE_LIMIT": "30 per minute",  # survey submissions per client IP
+    "PUBLIC_RATE_LIMIT": "60 per hour",  # public-link submissions per client IP (a meeting shares one IP)
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "PROXY_FIX_X_FOR": 0,

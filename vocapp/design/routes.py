@@ -1,0 +1,1 @@
+"""Designer pages (being built)."""
