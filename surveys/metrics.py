@@ -18,12 +18,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from scipy import stats
+from statistics import NormalDist
 
 __all__ = [
     "Estimate", "wilson", "proportion", "csat", "ces", "top2box", "mean", "nps", "nps_counts",
-    "nps_adjusted_wald", "nps_wald_margin", "z_for",
+    "nps_adjusted_wald", "nps_wald_margin", "t_for", "z_for",
 ]
 
 
@@ -52,7 +51,18 @@ _EMPTY = Estimate(None, None, None, 0)
 
 def z_for(confidence: float) -> float:
     """The two-sided normal quantile, e.g. 1.96 for 0.95."""
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def t_for(confidence: float, df: int) -> float:
+    """The two-sided Student t quantile, e.g. 2.776 for 0.95 and 4 degrees of freedom.
+
+    >>> round(t_for(0.95, 4), 3)
+    2.776
+    """
+    from scipy.special import stdtrit  # lazy: scipy costs start-up time nobody needs before a mean
+
+    return float(stdtrit(df, 0.5 + confidence / 2))
 
 
 def wilson(successes: int, n: int, confidence: float = 0.95) -> Estimate:
@@ -119,7 +129,7 @@ def mean(values: Iterable[float | None], confidence: float = 0.95) -> Estimate:
     if n < 2:
         return Estimate(m, None, None, n)
     sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    half = t_for(confidence, n - 1) * sd / math.sqrt(n)
     return Estimate(m, m - half, m + half, n)
 
 

@@ -236,10 +236,10 @@ class Survey:
         """The texts with English wording but none in `lang`."""
         return [t for t in self.texts() if t.texts.get(DEFAULT) and not (t.texts.get(lang) or "").strip()]
 
-    def completeness(self) -> dict[str, tuple[int, int]]:
-        """(translated, total) texts per offered language."""
+    def completeness(self, languages: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
+        """(translated, total) texts per language (the offered ones by default)."""
         total = sum(1 for t in self.texts() if t.texts.get(DEFAULT))
-        return {lang: (total - len(self.missing(lang)), total) for lang in self.languages}
+        return {lang: (total - len(self.missing(lang)), total) for lang in (languages or self.languages)}
 
 
 def _question_from_dict(d: Mapping) -> Question:

@@ -6,11 +6,26 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, SubmitField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from vocapp.db import db
 from vocapp.errors import ValidationError
 
-__all__ = ["attach_error", "save", "Saved"]
+__all__ = ["ActionForm", "CheckboxListField", "attach_error", "save", "Saved"]
+
+
+class ActionForm(FlaskForm):
+    """A bare CSRF-protected button (publish, archive, unlock and the like)."""
+
+    submit = SubmitField("Confirm")
+
+
+class CheckboxListField(SelectMultipleField):
+    """A multi-select shown as a list of checkboxes (usable without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class Saved(NamedTuple):

@@ -1,19 +1,12 @@
 """User administration forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from vocapp.forms import CheckboxListField
 from vocapp.models import Role
-
-
-class CheckboxListField(SelectMultipleField):
-    """A multi-select shown as a list of checkboxes (usable without JavaScript)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _role_choices() -> list[SelectChoice]:
@@ -54,9 +47,3 @@ class SetPasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
                             render_kw={"autocomplete": "new-password"})
     submit = SubmitField("Set password")
-
-
-class ActionForm(FlaskForm):
-    """A bare CSRF-protected button (unlock and similar)."""
-
-    submit = SubmitField("Confirm")

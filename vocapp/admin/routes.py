@@ -9,9 +9,9 @@ from wtforms.fields.choices import SelectChoice
 
 from vocapp.access import roles_required
 from vocapp.admin import bp
-from vocapp.admin.forms import ActionForm, NewUserForm, SetPasswordForm, UserForm
+from vocapp.admin.forms import NewUserForm, SetPasswordForm, UserForm
 from vocapp.db import db, utcnow
-from vocapp.forms import save
+from vocapp.forms import ActionForm, save
 from vocapp.models import Department, Role, User
 from vocapp.services import users as service
 

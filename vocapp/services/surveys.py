@@ -57,10 +57,7 @@ def create_survey(actor: User | None, *, department: Department, name: str, temp
         raise ValidationError("Give the survey a name.", field="name")
     if template and template not in TEMPLATES:
         raise ValidationError(f"Unknown template {template!r}.", field="template")
-    if template:
-        body = TEMPLATES[template].survey().to_dict()
-    else:
-        body = domain.Survey(title={DEFAULT: name}).to_dict()
+    body = TEMPLATES[template].survey().to_dict() if template else domain.Survey(title={DEFAULT: name}).to_dict()
     survey = Survey(department=department, name=name, template=template, created_by=actor)
     survey.versions.append(SurveyVersion(number=1, status=VersionStatus.DRAFT, definition=body))
     db.session.add(survey)
