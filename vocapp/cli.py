@@ -141,9 +141,13 @@ def users_list():
 def demo():
     """Load the demo data (idempotent) and print the demo logins."""
     from vocapp.demo import load_demo
+    from vocapp.demo_responses import load_demo_surveys
 
     logins = load_demo(Path(current_app.instance_path) / "demo_logins.json")
+    added = load_demo_surveys()
     db.session.commit()
+    if added:
+        click.echo(f"Demo surveys published; {added} synthetic responses added over the last 90 days.")
     click.echo("Demo logins:")
     for login in logins:
         click.echo(f"  {login.role.label:24} {login.email:40} {login.password}")

@@ -13,7 +13,7 @@ from vocapp import create_app, migrate
 from vocapp.cli import cli
 from vocapp.db import db
 from vocapp.demo import DEMO_DEPARTMENTS, DEMO_USERS
-from vocapp.models import AuditEntry, Department, Role, User
+from vocapp.models import AuditEntry, Department, Response, Role, Survey, User
 
 
 def test_users_create_makes_a_scoped_dcxo(app, runner, departments):
@@ -52,12 +52,20 @@ def test_users_create_with_bad_input_exits_2_and_creates_nothing(app, runner, de
 
 def test_demo_is_idempotent_and_prints_working_logins(app, runner):
     first = runner.invoke(args=["demo"])
+    with app.app_context():
+        responses = db.session.scalar(select(func.count()).select_from(Response))
     second = runner.invoke(args=["demo"])
     assert first.exit_code == second.exit_code == 0
-    assert first.output == second.output
+    assert "synthetic responses added" in first.output and "synthetic" not in second.output
+    assert first.output.split("Demo logins:")[1] == second.output.split("Demo logins:")[1]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Department)) == len(DEMO_DEPARTMENTS)
         assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_USERS)
+        surveys = db.session.scalars(select(Survey)).all()
+        assert len(surveys) == 3 * len(DEMO_DEPARTMENTS) and all(s.live for s in surveys)
+        assert db.session.scalar(select(func.count()).select_from(Response)) == responses >= 300
+        spread = db.session.execute(select(func.min(Response.submitted_at), func.max(Response.submitted_at))).one()
+        assert (spread[1] - spread[0]).days >= 80
     with open(os.path.join(app.instance_path, "demo_logins.json")) as fh:
         logins = json.load(fh)
     for email, _name, role, _codes in DEMO_USERS:

@@ -26,8 +26,14 @@ __all__ = [
 
 
 def definition(version: SurveyVersion) -> domain.Survey:
-    """The domain view of a stored version."""
-    return domain.Survey.from_dict(version.definition)
+    """The domain view of a stored version (parsed once per loaded published version)."""
+    if version.status != VersionStatus.PUBLISHED:
+        return domain.Survey.from_dict(version.definition)
+    # Published versions never change, so the parsed form can live on the loaded row.
+    parsed = version.__dict__.get("_parsed_definition")
+    if parsed is None:
+        parsed = version.__dict__["_parsed_definition"] = domain.Survey.from_dict(version.definition)
+    return parsed
 
 
 def surveys_visible_to(user: User, *, include_archived: bool = True) -> Select:
