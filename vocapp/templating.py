@@ -15,6 +15,7 @@ __all__ = ["init_app", "NAVIGATION"]
 #: (endpoint, label, roles that see it) in menu order.
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("main.index", "Home", frozenset(Role)),
+    ("design.index", "Surveys", frozenset(Role)),
     ("departments.index", "Departments", frozenset(Role)),
     ("admin.users", "Users", frozenset({Role.ADMIN})),
     ("audit.index", "Audit log", frozenset({Role.ADMIN, Role.DCXO})),

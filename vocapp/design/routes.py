@@ -102,6 +102,7 @@ def detail(survey_id: int):
         "design/detail.html", survey=survey, working=working, counts=counts, problems=problems,
         can_edit=current_user.role in EDITORS, action_form=ActionForm(), links_form=TestLinksForm(),
         languages=[get(code) for code in working.languages], completeness=working.completeness(),
+        operators=OPERATOR_LABELS,
     )
 
 
