@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from surveys.errors import AnswerError
 from surveys.model import Survey, localized
 from surveys.questions import TEXT_MAX, Condition, Kind, Question
-from vocapp.respond import labels
+from vocapp import labels
 
 __all__ = ["Option", "Field", "build_fields", "error_message"]
 

@@ -1,4 +1,4 @@
-"""Interface texts of resident pages that code supplies (scale labels, errors), for translation."""
+"""Answer labels and messages residents see (scale points, drivers, errors), in message catalogs."""
 
 from flask_babel import lazy_gettext as _l
 
