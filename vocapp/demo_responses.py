@@ -30,7 +30,6 @@ POSITIVE = [
     "Very happy, the missed pickup was collected the same afternoon.",
     "Clear updates by text message, great job.",
     "The inspector was polite and explained everything.",
-    "Muy rápido, gracias por arreglarlo.",
 ]
 NEGATIVE = [
     "They closed my ticket but nothing was fixed.",
@@ -41,6 +40,11 @@ NEGATIVE = [
     "Cerraron mi reporte pero el problema sigue igual.",
     "The man on the phone was rude and hung up on me.",
 ]
+#: Comments of Spanish-speaking residents (others write in English in the demo).
+SPANISH = {
+    True: ["Muy rápido, gracias por arreglarlo.", "El equipo fue muy amable."],
+    False: ["Cerraron mi reporte pero el problema sigue igual.", "Todavía estoy esperando una respuesta."],
+}
 NEUTRAL = [
     "The abandoned car was towed.",
     "Trash was picked up.",
@@ -60,10 +64,13 @@ def _rating(rng: random.Random, quality: float, low: int, high: int) -> int:
     return max(low, min(high, round(rng.triangular(low, high, mode))))
 
 
-def _answers(template: str, rng: random.Random, quality: float) -> dict:
+def _answers(template: str, rng: random.Random, quality: float, language: str) -> dict:
     happy = rng.random() < quality
     comment = rng.random() < 0.45
-    text = rng.choice(POSITIVE if happy else NEGATIVE) if rng.random() < 0.85 else rng.choice(NEUTRAL)
+    if language == "es":
+        text = rng.choice(SPANISH[happy])
+    else:
+        text = rng.choice(POSITIVE if happy else NEGATIVE) if rng.random() < 0.85 else rng.choice(NEUTRAL)
     if template == "post_service":
         answers = {"csat": _rating(rng, quality, 1, 5), "fixed": "yes" if happy else rng.choice(["no", "partly"])}
         if rng.random() < 0.8:
@@ -98,7 +105,7 @@ def _populate(survey: Survey, rng: random.Random, quality: float, count: int) ->
         db.session.add(invitation)
         db.session.flush()
         response_service.store_response(
-            survey=survey, version=version, answers=_answers(survey.template, rng, quality),
+            survey=survey, version=version, answers=_answers(survey.template, rng, quality, language),
             source=ResponseSource.INVITATION, channel=channel, language=language, invitation=invitation,
             submitted_at=answered,
         )
