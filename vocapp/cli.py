@@ -171,9 +171,47 @@ def scheduler():
     click.echo("Scheduler stopped.")
 
 
+@click.group("translations")
+def translations_group():
+    """Message catalogs of the resident pages."""
+
+
+@translations_group.command("update")
+def translations_update():
+    """Extract resident-facing texts and merge them into every language's catalog."""
+    from babel.messages.frontend import CommandLineInterface
+
+    from vocapp.i18n import TRANSLATIONS, update_catalogs
+
+    root = TRANSLATIONS.parent.parent
+    CommandLineInterface().run([
+        "pybabel", "-q", "extract", "-F", str(root / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
+        "--no-location", "--sort-output", "--project", "vocapp", "-o", str(TRANSLATIONS / "messages.pot"), str(root),
+    ])
+    _report_untranslated(update_catalogs())
+
+
+@translations_group.command("check")
+def translations_check():
+    """List languages with untranslated messages; exit 1 if any."""
+    from vocapp.i18n import untranslated
+
+    if _report_untranslated(untranslated()):
+        raise SystemExit(1)
+
+
+def _report_untranslated(missing: dict[str, int]) -> int:
+    gaps = {code: n for code, n in missing.items() if n}
+    for code, n in gaps.items():
+        click.echo(f"{code}: {n} message(s) to translate")
+    if not gaps:
+        click.echo(f"All {len(missing)} catalogs are complete.")
+    return len(gaps)
+
+
 def init_app(app) -> None:
     """Register vocapp's commands on the app (so `flask --app vocapp` has them too)."""
-    for command in (db_group, users_group, demo, scheduler):
+    for command in (db_group, users_group, demo, scheduler, translations_group):
         app.cli.add_command(command)
 
 

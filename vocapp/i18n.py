@@ -14,12 +14,15 @@ from pathlib import Path
 import flask_babel
 from babel import support
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from flask import Flask, g, has_app_context
 
-from surveys.languages import DEFAULT, get
+from surveys.languages import CODES, DEFAULT, get
 
-__all__ = ["init_app", "catalog", "current_language", "use_language", "babel_locale", "TRANSLATIONS"]
+__all__ = [
+    "init_app", "catalog", "current_language", "use_language", "babel_locale", "update_catalogs",
+    "untranslated", "TRANSLATIONS",
+]
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -35,7 +38,7 @@ def babel_locale(code: str) -> str:
 @cache
 def catalog(code: str) -> support.NullTranslations:
     """The compiled message catalog of a language (identity for English or a missing catalog)."""
-    path = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
+    path = _po_path(code)
     if code == DEFAULT or not path.exists():
         return support.NullTranslations()
     with path.open("rb") as fh:
@@ -57,6 +60,42 @@ def use_language(code: str) -> str:
     g.resident_language = code
     flask_babel.refresh()
     return code
+
+
+def _po_path(code: str) -> Path:
+    return TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
+
+
+def update_catalogs() -> dict[str, int]:
+    """Merge messages.pot into every language's catalog; returns untranslated counts per language.
+
+    (pybabel update cannot, because our directories are BCP 47 tags such as zh-Hans.)
+    """
+    with (TRANSLATIONS / "messages.pot").open("rb") as fh:
+        template = read_po(fh)
+    for code in CODES:
+        if code == DEFAULT:
+            continue
+        path = _po_path(code)
+        with path.open("rb") as fh:
+            messages = read_po(fh, locale=babel_locale(code))
+        messages.update(template, update_header_comment=False)
+        with path.open("wb") as fh:
+            write_po(fh, messages, width=0, omit_header=False, ignore_obsolete=True)
+    catalog.cache_clear()
+    return untranslated()
+
+
+def untranslated() -> dict[str, int]:
+    """How many messages each language's catalog lacks (fuzzy counts as missing)."""
+    missing = {}
+    for code in CODES:
+        if code == DEFAULT:
+            continue
+        with _po_path(code).open("rb") as fh:
+            messages = read_po(fh, locale=babel_locale(code))
+        missing[code] = sum(1 for m in messages if m.id and (not m.string or m.fuzzy))
+    return missing
 
 
 class _CatalogDomain(flask_babel.Domain):
