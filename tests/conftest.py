@@ -24,7 +24,7 @@ TEST_PASSWORD = "correct horse battery staple"
 def pytest_collection_modifyitems(config, items):
     """Mark every test that builds the app (and so a database) as a `db` test."""
     for item in items:
-        if {"app", "client", "runner", "database"} & set(getattr(item, "fixturenames", ())):
+        if {"app", "client", "runner", "empty_database", "pg_engine"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
 
 
