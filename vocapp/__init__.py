@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 __all__ = ["create_app"]
@@ -22,8 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=os.environ.get("VOCAPP_INSTANCE_PATH") or None,
         instance_relative_config=True,
     )
-    from vocapp import cli, config, db, errorpages, i18n, security, templating
-    from vocapp.extensions import bootstrap, csrf, limiter, login_manager
+    from vocapp import cli, config, db, errorpages, i18n, ratelimit, security, templating
+    from vocapp.extensions import bootstrap, csrf, login_manager
 
     config.load_config(app.config, app.instance_path, test_config)
     db.init_app(app)
@@ -33,8 +34,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         )
 
     csrf.init_app(app)
-    limiter.init_app(app)
-    login_manager.init_app(app)
+    ratelimit.init_app(app)
+    # Templates get current_user lazily: resident pages never load a user or touch the session.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     bootstrap.init_app(app)
     security.init_app(app)
     templating.init_app(app)

@@ -36,8 +36,8 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_HASH_METHOD": "scrypt:32768:8:1",  # werkzeug method string; raise the cost as hardware grows
     "RESIDENT_RATE_LIMIT": "30 per minute",  # survey submissions per client IP
     "PUBLIC_RATE_LIMIT": "60 per hour",  # public-link submissions per client IP (a meeting shares one IP)
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "locked-memory://",  # per process; redis://... to share across workers
+    "RATELIMIT_ENABLED": True,
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,
     "SCHEDULER_HEARTBEAT_SECONDS": 30,
@@ -53,7 +53,7 @@ _INTS = (
     "PROXY_FIX_X_PROTO",
     "SCHEDULER_HEARTBEAT_SECONDS",
 )
-_BOOLS = ("SQL_ECHO", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY")
+_BOOLS = ("SQL_ECHO", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "RATELIMIT_ENABLED")
 
 
 def load_config(config: Config, instance_path: str, test_config: dict | None) -> None:

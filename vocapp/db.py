@@ -82,12 +82,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 def init_app(app: Flask) -> None:
     """Point Flask-SQLAlchemy at the configured database and attach it to `app`."""
     url = make_url(database_url(app.config, app.instance_path))
-    options: dict = {"pool_pre_ping": True}
+    options: dict = {}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    elif app.config.get("DATABASE_SCHEMA"):
-        options["connect_args"] = {"options": f"-csearch_path={app.config['DATABASE_SCHEMA']}"}
+    else:
+        # A server can restart under a long-lived pool; SQLite files cannot go away like that.
+        options["pool_pre_ping"] = True
+        if app.config.get("DATABASE_SCHEMA"):
+            options["connect_args"] = {"options": f"-csearch_path={app.config['DATABASE_SCHEMA']}"}
     app.config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_ECHO"] = app.config["SQL_ECHO"]

@@ -1,16 +1,13 @@
 """Flask extensions, created unbound and attached in create_app()."""
 
 from flask_bootstrap import Bootstrap5
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-__all__ = ["bootstrap", "csrf", "limiter", "login_manager"]
+__all__ = ["bootstrap", "csrf", "login_manager"]
 
 bootstrap = Bootstrap5()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."

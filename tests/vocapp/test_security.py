@@ -79,3 +79,20 @@ def test_nul_bytes_in_input_are_a_400(client, login_as, url):
     login_as("admin")
     assert client.get(url).status_code == 400
     assert client.post("/login", data={"email": "a\x00@x.example", "password": "x"}).status_code == 400
+
+
+@pytest.mark.ratelimit
+def test_rate_limited_answers_say_when_to_retry(app, client):
+    app.config["LOGIN_RATE_LIMIT"] = "1 per minute"
+    client.post("/login", data={"email": "a@city.example", "password": "x"})
+    limited = client.post("/login", data={"email": "a@city.example", "password": "x"})
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+
+
+def test_unusable_rate_limit_storage_is_a_config_error(tmp_path, monkeypatch):
+    from vocapp.errors import ConfigError
+
+    monkeypatch.setenv("VOCAPP_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+        create_app({"SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "RATELIMIT_STORAGE_URI": "nosuch://x"})

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash
 
+from vocapp import ratelimit
 from vocapp.auth import bp
 from vocapp.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
 from vocapp.db import db
-from vocapp.extensions import limiter, login_manager
+from vocapp.extensions import login_manager
 from vocapp.forms import save
 from vocapp.models import User
 from vocapp.security import is_safe_redirect
@@ -34,12 +35,8 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@ratelimit.limit("LOGIN_RATE_LIMIT")
 def login():
     """Show and check the sign-in form."""
     next_url = request.args.get("next")

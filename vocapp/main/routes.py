@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from vocapp.db import db, utcnow
-from vocapp.extensions import limiter
 from vocapp.main import bp
 from vocapp.migrate import current_revision, head_revision
 from vocapp.models import Heartbeat
@@ -25,7 +24,6 @@ def index():
 
 
 @bp.get("/healthz")
-@limiter.exempt
 def healthz():
     """Report database reachability, schema revision and scheduler liveness."""
     head = head_revision(current_app)

@@ -62,6 +62,20 @@ def render_survey(survey: Survey, lang: str, *, action: str, switch_url, raw: Ma
     return render_template("respond/survey.html", **context), status
 
 
+#: Message pages with nothing per request in them: rendered once per language (and department).
+STATIC_MESSAGES = frozenset({"thanks", "answered", "closed", "unknown", "unsubscribed"})
+
+
 def render_message(kind: str, lang: str, *, status: int = 200, **context):
     """A short resident page: thanks, already answered, closed, unknown, unsubscribe."""
-    return render_template(f"respond/{kind}.html", lang=get(lang), **context), status
+    if kind not in STATIC_MESSAGES or context.get("preview"):
+        return render_template(f"respond/{kind}.html", lang=get(lang), **context), status
+    # Every submission ends here, so the page is rendered once and reused.
+    cache: dict = current_app.extensions.setdefault("vocapp.message_pages", {})
+    key = (kind, lang, tuple(sorted(context.items())))
+    page = cache.get(key)
+    if page is None:
+        if len(cache) > 2000:  # departments x languages x kinds stays far below this
+            cache.clear()
+        page = cache[key] = render_template(f"respond/{kind}.html", lang=get(lang), **context)
+    return page, status

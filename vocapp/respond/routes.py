@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from surveys.languages import best_match
+from vocapp import ratelimit
 from vocapp.db import db, utcnow
-from vocapp.extensions import csrf, limiter
+from vocapp.extensions import csrf
 from vocapp.models import ResponseSource, Survey, SurveyStatus
 from vocapp.respond import bp
 from vocapp.respond.page import HONEYPOT, choose_language, csrf_ok, render_message, render_survey, submitted_values
-from vocapp.services import responses
+from vocapp.services import links, responses
 from vocapp.services.surveys import definition
-
-
-def _resident_limit() -> str:
-    return current_app.config["RESIDENT_RATE_LIMIT"]
-
-
-def _public_limit() -> str:
-    return current_app.config["PUBLIC_RATE_LIMIT"]
 
 
 def _unknown_link():
@@ -31,64 +24,74 @@ def _unknown_link():
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @csrf.exempt  # checked in the view, so an expired form comes back with the answers kept
-@limiter.limit(_resident_limit, methods=["POST"])
+@ratelimit.limit("RESIDENT_RATE_LIMIT")
 def answer(token: str):
     """Show and take the survey of a one-time link."""
-    invitation = responses.find_invitation(token)
-    if invitation is None:
+    if request.method == "POST" and csrf_ok():
+        # The common case: one statement finds the link and claims it.
+        claimed = links.claim(token)
+        if claimed is not None:
+            return _take_answers(token, claimed)
+        db.session.rollback()
+    # GET, or a POST that cannot be taken: show the form again or say why not.
+    link = links.find_link(token)
+    if link is None:
         return _unknown_link()
-    survey = definition(invitation.version)
-    lang = choose_language(survey.languages, preferred=invitation.language)
-    state = responses.link_state(invitation)
+    survey = links.definition_of(link.survey_version_id)
+    lang = choose_language(survey.languages, preferred=link.language)
+    state = link.status(utcnow())
     if state == "answered":
         return render_message("answered", lang, status=409 if request.method == "POST" else 200)
     if state == "closed":
         return render_message("closed", lang, status=410)
-    if invitation.opened_at is None and request.method == "GET":
-        invitation.opened_at = utcnow()
-        db.session.commit()
+    url = _switcher(token)
+    if request.method == "POST":  # the CSRF check failed: keep the answers, ask to send again
+        return render_survey(survey, lang, action=url(lang), switch_url=url, raw=submitted_values(survey),
+                             status=400, notice=_("This page was open for a long time, so we could not save "
+                                                  "it yet. Your answers are still here: please press Send again."))
+    links.mark_opened(link)
+    db.session.commit()
+    return render_survey(survey, lang, action=url(lang), switch_url=url,
+                         extra={"unsubscribe_url": url_for(".unsubscribe", token=token, lang=lang)})
 
+
+def _switcher(token: str):
     def url(code: str) -> str:
         return url_for(".answer", token=token, lang=code)
 
-    form_action = url(lang)
-    if request.method == "GET":
-        return render_survey(survey, lang, action=form_action, switch_url=url,
-                             extra={"unsubscribe_url": url_for(".unsubscribe", token=token, lang=lang)})
-    raw = submitted_values(survey)
-    if not csrf_ok():
-        return render_survey(survey, lang, action=form_action, switch_url=url, raw=raw, status=400,
-                             notice=_("This page was open for a long time, so we could not save it yet. "
-                                      "Your answers are still here: please press Send again."))
+    return url
+
+
+def _take_answers(token: str, link: links.Link):
+    """Store a claimed link's answers, or roll the claim back and show what to fix."""
+    survey = links.definition_of(link.survey_version_id)
+    lang = choose_language(survey.languages, preferred=link.language)
     if request.form.get(HONEYPOT):
+        db.session.rollback()
         return render_message("thanks", lang)  # a bot: look successful, store nothing
+    raw = submitted_values(survey)
     answers, errors = survey.validate(raw)
     if errors:
-        return render_survey(survey, lang, action=form_action, switch_url=url, raw=raw, errors=errors,
-                             status=422)
-    try:
-        responses.submit_invitation(invitation, answers, lang)
-    except responses.AlreadyAnswered:
         db.session.rollback()
-        return render_message("answered", lang, status=409)
-    except responses.LinkClosed:
-        return render_message("closed", lang, status=410)
+        url = _switcher(token)
+        return render_survey(survey, lang, action=url(lang), switch_url=url, raw=raw, errors=errors, status=422)
+    links.record(link, survey, answers, lang)
     db.session.commit()
-    return render_message("thanks", lang, department=invitation.survey.department.name)
+    return render_message("thanks", lang, department=link.department_name)
 
 
 @bp.route("/s/<token>/unsubscribe", methods=["GET", "POST"])
 @csrf.exempt  # checked in the view, to answer in the resident's language
-@limiter.limit(_resident_limit, methods=["POST"])
+@ratelimit.limit("RESIDENT_RATE_LIMIT")
 def unsubscribe(token: str):
     """Ask (GET) and record (POST) that a resident wants no more survey invitations."""
-    invitation = responses.find_invitation(token)
-    if invitation is None:
+    link = links.find_link(token)
+    if link is None:
         return _unknown_link()
-    lang = choose_language(definition(invitation.version).languages, preferred=invitation.language)
+    lang = choose_language(links.definition_of(link.survey_version_id).languages, preferred=link.language)
     action = url_for(".unsubscribe", token=token, lang=lang)
     if request.method == "POST" and csrf_ok():
-        responses.opt_out(invitation)
+        links.opt_out(link)
         db.session.commit()
         return render_message("unsubscribed", lang)
     expired = request.method == "POST"
@@ -97,7 +100,7 @@ def unsubscribe(token: str):
 
 @bp.route("/p/<slug>", methods=["GET", "POST"])
 @csrf.exempt  # checked in the view, see answer()
-@limiter.limit(_public_limit, methods=["POST"])
+@ratelimit.limit("PUBLIC_RATE_LIMIT")
 def public(slug: str):
     """The anonymous public link (and QR code) of a survey."""
     survey_row = db.session.scalar(select(Survey).where(Survey.public_slug == slug))
