@@ -35,7 +35,10 @@ def _render(status: int, message: str, title: str):
 
 def _http_error(exc: HTTPException):
     status = exc.code or 500
-    return _render(status, _MESSAGES.get(status, exc.description or ""), exc.name)
+    body, status = _render(status, _MESSAGES.get(status, exc.description or ""), exc.name)
+    # Keep what the exception tells the client beyond its page (Retry-After, Allow, ...).
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 def _csrf_error(exc: CSRFError):
