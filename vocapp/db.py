@@ -86,11 +86,11 @@ def init_app(app: Flask) -> None:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    else:
-        # A server can restart under a long-lived pool; SQLite files cannot go away like that.
-        options["pool_pre_ping"] = True
-        if app.config.get("DATABASE_SCHEMA"):
-            options["connect_args"] = {"options": f"-csearch_path={app.config['DATABASE_SCHEMA']}"}
+    elif app.config.get("DATABASE_SCHEMA"):
+        options["connect_args"] = {"options": f"-csearch_path={app.config['DATABASE_SCHEMA']}"}
+    # No pool_pre_ping: it costs a round trip on every request. After a database
+    # restart the first request per worker fails (503) and SQLAlchemy then drops
+    # the pool's dead connections; the next one reconnects.
     app.config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_ECHO"] = app.config["SQL_ECHO"]

@@ -198,7 +198,7 @@ class Answer(Base):
     #: Free text, or the chosen value of single-answer kinds.
     text: Mapped[str | None] = mapped_column(Text)
     #: Chosen values of multi-answer kinds.
-    choices: Mapped[list[str] | None] = mapped_column(JSON)
+    choices: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
 
     response: Mapped[Response] = relationship(back_populates="answers")
 

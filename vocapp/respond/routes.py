@@ -27,32 +27,40 @@ def _unknown_link():
 @ratelimit.limit("RESIDENT_RATE_LIMIT")
 def answer(token: str):
     """Show and take the survey of a one-time link."""
-    if request.method == "POST" and csrf_ok():
-        # The common case: one statement finds the link and claims it.
-        claimed = links.claim(token)
-        if claimed is not None:
-            return _take_answers(token, claimed)
-        db.session.rollback()
-    # GET, or a POST that cannot be taken: show the form again or say why not.
-    link = links.find_link(token)
-    if link is None:
-        return _unknown_link()
-    survey = links.definition_of(link.survey_version_id)
-    lang = choose_language(survey.languages, preferred=link.language)
-    state = link.status(utcnow())
-    if state == "answered":
-        return render_message("answered", lang, status=409 if request.method == "POST" else 200)
-    if state == "closed":
-        return render_message("closed", lang, status=410)
-    url = _switcher(token)
-    if request.method == "POST":  # the CSRF check failed: keep the answers, ask to send again
-        return render_survey(survey, lang, action=url(lang), switch_url=url, raw=submitted_values(survey),
-                             status=400, notice=_("This page was open for a long time, so we could not save "
-                                                  "it yet. Your answers are still here: please press Send again."))
-    links.mark_opened(link)
-    db.session.commit()
-    return render_survey(survey, lang, action=url(lang), switch_url=url,
-                         extra={"unsubscribe_url": url_for(".unsubscribe", token=token, lang=lang)})
+    # A plain connection, no ORM session: this is every resident's submission (see services.links).
+    with db.engine.connect() as conn:
+        link = links.find_link(conn, token)
+        if link is None:
+            return _unknown_link()
+        survey = links.definition_of(conn, link.survey_version_id)
+        lang = choose_language(survey.languages, preferred=link.language)
+        state = link.status(utcnow())
+        if state == "answered":
+            return render_message("answered", lang, status=409 if request.method == "POST" else 200)
+        if state == "closed":
+            return render_message("closed", lang, status=410)
+        url = _switcher(token)
+        if request.method == "GET":
+            links.mark_opened(conn, link)
+            conn.commit()
+            return render_survey(survey, lang, action=url(lang), switch_url=url,
+                                 extra={"unsubscribe_url": url_for(".unsubscribe", token=token, lang=lang)})
+        raw = submitted_values(survey)
+        if not csrf_ok():  # an expired page: keep the answers, ask to send again
+            return render_survey(survey, lang, action=url(lang), switch_url=url, raw=raw, status=400,
+                                 notice=_("This page was open for a long time, so we could not save it yet. "
+                                          "Your answers are still here: please press Send again."))
+        if request.form.get(HONEYPOT):
+            return render_message("thanks", lang)  # a bot: look successful, store nothing
+        answers, errors = survey.validate(raw)
+        if errors:
+            return render_survey(survey, lang, action=url(lang), switch_url=url, raw=raw, errors=errors,
+                                 status=422)
+        if links.submit(conn, link, survey, answers, lang) is None:
+            conn.rollback()
+            return render_message("answered", lang, status=409)
+        conn.commit()
+        return render_message("thanks", lang, department=link.department_name)
 
 
 def _switcher(token: str):
@@ -62,38 +70,22 @@ def _switcher(token: str):
     return url
 
 
-def _take_answers(token: str, link: links.Link):
-    """Store a claimed link's answers, or roll the claim back and show what to fix."""
-    survey = links.definition_of(link.survey_version_id)
-    lang = choose_language(survey.languages, preferred=link.language)
-    if request.form.get(HONEYPOT):
-        db.session.rollback()
-        return render_message("thanks", lang)  # a bot: look successful, store nothing
-    raw = submitted_values(survey)
-    answers, errors = survey.validate(raw)
-    if errors:
-        db.session.rollback()
-        url = _switcher(token)
-        return render_survey(survey, lang, action=url(lang), switch_url=url, raw=raw, errors=errors, status=422)
-    links.record(link, survey, answers, lang)
-    db.session.commit()
-    return render_message("thanks", lang, department=link.department_name)
-
-
 @bp.route("/s/<token>/unsubscribe", methods=["GET", "POST"])
 @csrf.exempt  # checked in the view, to answer in the resident's language
 @ratelimit.limit("RESIDENT_RATE_LIMIT")
 def unsubscribe(token: str):
     """Ask (GET) and record (POST) that a resident wants no more survey invitations."""
-    link = links.find_link(token)
-    if link is None:
-        return _unknown_link()
-    lang = choose_language(links.definition_of(link.survey_version_id).languages, preferred=link.language)
-    action = url_for(".unsubscribe", token=token, lang=lang)
-    if request.method == "POST" and csrf_ok():
-        links.opt_out(link)
-        db.session.commit()
-        return render_message("unsubscribed", lang)
+    with db.engine.connect() as conn:
+        link = links.find_link(conn, token)
+        if link is None:
+            return _unknown_link()
+        lang = choose_language(links.definition_of(conn, link.survey_version_id).languages,
+                               preferred=link.language)
+        action = url_for(".unsubscribe", token=token, lang=lang)
+        if request.method == "POST" and csrf_ok():
+            links.opt_out(conn, link)
+            conn.commit()
+            return render_message("unsubscribed", lang)
     expired = request.method == "POST"
     return render_message("unsubscribe", lang, action=action, expired=expired, status=400 if expired else 200)
 

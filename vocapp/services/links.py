@@ -1,9 +1,10 @@
 """One-time resident links: finding one, answering it once, opting out.
 
 This is the hottest path of the product (every resident submission), so it
-uses a few Core statements instead of ORM objects: a submission is one guarded
-UPDATE that finds and claims the link, then two INSERTs, in the request's
-single transaction.
+runs a few Core statements on a plain connection the view owns, with no ORM
+session: a submission is one SELECT, then a guarded UPDATE and two INSERTs in
+one short transaction (on SQLite the write lock is held only for those; on
+PostgreSQL the UPDATE and the first INSERT travel as one statement).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, insert, literal, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from surveys import model as domain
-from vocapp.db import db, utcnow
+from vocapp.db import utcnow
 from vocapp.models import (
     Answer,
     Department,
@@ -32,7 +33,7 @@ from vocapp.models import (
 from vocapp.services.responses import answer_rows
 from vocapp.tokens import hash_token, looks_like_token
 
-__all__ = ["Link", "find_link", "claim", "definition_of", "mark_opened", "record", "opt_out"]
+__all__ = ["Link", "find_link", "submit", "definition_of", "mark_opened", "opt_out"]
 
 _I, _S, _D, _V = Invitation.__table__, Survey.__table__, Department.__table__, SurveyVersion.__table__
 
@@ -45,18 +46,24 @@ _FIND = (
     .where(_I.c.token_hash == bindparam("token_hash"))
 )
 _DEFINITION = select(_V.c.definition, _V.c.status).where(_V.c.id == bindparam("version_id"))
-# Find and claim in one statement, for the common POST: a usable link of an active survey.
-_CLAIM_BY_TOKEN = (
+_CLAIM_ID = (
     update(_I)
-    .where(_I.c.token_hash == bindparam("hash"),
-           _I.c.state.not_in([InvitationState.ANSWERED.value, InvitationState.EXPIRED.value]),
-           or_(_I.c.expires_at.is_(None), _I.c.expires_at > bindparam("claimed_at")),
-           exists().where(_S.c.id == _I.c.survey_id, _S.c.status == SurveyStatus.ACTIVE.value))
+    .where(_I.c.id == bindparam("link_id"), _I.c.state != InvitationState.ANSWERED.value)
     .values(state=InvitationState.ANSWERED.value, answered_at=bindparam("claimed_at"))
-    .returning(_I.c.id, literal(InvitationState.ANSWERED.value).label("state"), _I.c.expires_at, _I.c.opened_at,
-               _I.c.is_test, _I.c.channel, _I.c.language, _I.c.survey_id, _I.c.survey_version_id,
-               _I.c.department_id, literal(SurveyStatus.ACTIVE.value).label("survey_status"),
-               select(_D.c.name).where(_D.c.id == _I.c.department_id).scalar_subquery().label("department_name"))
+)
+_R = Response.__table__
+_CLAIMED = _CLAIM_ID.returning(_I.c.id).cte("claimed")
+_CLAIM_AND_INSERT = (
+    insert(_R)
+    .from_select(
+        ["survey_id", "survey_version_id", "department_id", "invitation_id", "source", "channel", "language",
+         "submitted_at", "entered_by_id"],
+        # Bind names must not be column names, or the CTE's UPDATE would SET them too.
+        select(*(bindparam(f"r_{name}", type_=_R.c[name].type) for name in (
+            "survey_id", "survey_version_id", "department_id", "invitation_id", "source", "channel", "language",
+            "submitted_at", "entered_by_id"))).select_from(_CLAIMED),
+    )
+    .returning(_R.c.id)
 )
 _OPENED = (update(_I).where(_I.c.id == bindparam("link_id"), _I.c.opened_at.is_(None))
            .values(opened_at=bindparam("now")))
@@ -91,23 +98,11 @@ class Link:
         return "open"
 
 
-def find_link(token: str) -> Link | None:
+def find_link(conn: Connection, token: str) -> Link | None:
     """The link a token opens, or None (malformed tokens are refused without a query)."""
     if not looks_like_token(token):
         return None
-    return _link(db.session.connection().execute(_FIND, {"token_hash": hash_token(token)}).first())
-
-
-def claim(token: str) -> Link | None:
-    """Mark a usable link answered and return it; None when it is unknown, used, closed or expired.
-
-    One statement, so of two concurrent submissions exactly one gets the link.
-    The caller records the answers (`record`) or rolls back.
-    """
-    if not looks_like_token(token):
-        return None
-    params = {"hash": hash_token(token), "claimed_at": utcnow()}
-    return _link(db.session.connection().execute(_CLAIM_BY_TOKEN, params).first())
+    return _link(conn.execute(_FIND, {"token_hash": hash_token(token)}).first())
 
 
 def _link(row) -> Link | None:
@@ -120,7 +115,7 @@ def _link(row) -> Link | None:
     return Link(**values)
 
 
-def definition_of(version_id: int) -> domain.Survey:
+def definition_of(conn: Connection, version_id: int) -> domain.Survey:
     """The parsed definition of a version; published ones are parsed once per process.
 
     The cache lives on the application object, so a fresh app (every test) starts
@@ -129,41 +124,54 @@ def definition_of(version_id: int) -> domain.Survey:
     cache: dict[int, domain.Survey] = current_app.extensions.setdefault("vocapp.definitions", {})
     parsed = cache.get(version_id)
     if parsed is None:
-        row = db.session.connection().execute(_DEFINITION, {"version_id": version_id}).one()
+        row = conn.execute(_DEFINITION, {"version_id": version_id}).one()
         parsed = domain.Survey.from_dict(row.definition)
         if getattr(row.status, "value", row.status) == VersionStatus.PUBLISHED:
             cache[version_id] = parsed
     return parsed
 
 
-def mark_opened(link: Link) -> None:
+def mark_opened(conn: Connection, link: Link) -> None:
     """Record the first time the link was opened."""
     if link.opened_at is None:
-        db.session.connection().execute(_OPENED, {"link_id": link.id, "now": utcnow()})
+        conn.execute(_OPENED, {"link_id": link.id, "now": utcnow()})
 
 
-def record(link: Link, definition: domain.Survey, answers: dict, language: str, now: datetime | None = None) -> int:
-    """Store the response of a claimed link; returns its id. The caller commits."""
-    now = now or utcnow()
-    # Plain Core on the session's connection: the ORM adds nothing here but cost.
-    conn = db.session.connection()
+def submit(conn: Connection, link: Link, definition: domain.Survey, answers: dict, language: str) -> int | None:
+    """Claim the link and store its one response; the response id, or None if it was already answered.
+
+    The guarded UPDATE takes the row lock (SQLite: the write lock), so of two
+    concurrent submissions (two tabs) exactly one changes the row and stores a
+    response; the other gets None. The caller commits, or rolls back on None.
+    """
+    now = utcnow()
     source = ResponseSource.TEST if link.is_test else ResponseSource.INVITATION
-    response_id = conn.execute(_INSERT_RESPONSE, {
+    values = {
         "survey_id": link.survey_id, "survey_version_id": link.survey_version_id,
         "department_id": link.department_id, "invitation_id": link.id, "source": source.value,
         "channel": link.channel, "language": language, "submitted_at": now, "entered_by_id": None,
-    }).scalar_one()
+    }
+    if conn.dialect.name == "postgresql":
+        # One round trip: the claim and the response in one statement (a data-modifying CTE).
+        params = {"link_id": link.id, "claimed_at": now, **{f"r_{k}": v for k, v in values.items()}}
+        response_id = conn.execute(_CLAIM_AND_INSERT, params).scalar()
+    elif conn.execute(_CLAIM_ID, {"link_id": link.id, "claimed_at": now}).rowcount == 1:
+        response_id = conn.execute(_INSERT_RESPONSE, values).scalar_one()
+    else:
+        response_id = None
+    if response_id is None:
+        return None
     rows = answer_rows(definition, answers)
     if rows:
         conn.execute(_INSERT_ANSWERS, [{"response_id": response_id, **row} for row in rows])
     return response_id
 
 
-def opt_out(link: Link) -> None:
+def opt_out(conn: Connection, link: Link) -> None:
     """Record that this resident wants no more surveys (idempotent)."""
-    if db.session.scalar(select(OptOut.id).where(OptOut.invitation_id == link.id)) is not None:
+    _O = OptOut.__table__
+    if conn.scalar(select(_O.c.id).where(_O.c.invitation_id == link.id)) is not None:
         return
-    db.session.add(OptOut(invitation_id=link.id))
+    conn.execute(insert(_O).values(invitation_id=link.id, created_at=utcnow()))
     if link.state != InvitationState.ANSWERED:
-        db.session.execute(update(_I).where(_I.c.id == link.id).values(state=InvitationState.OPTED_OUT.value))
-    db.session.flush()
+        conn.execute(update(_I).where(_I.c.id == link.id).values(state=InvitationState.OPTED_OUT.value))
