@@ -155,22 +155,12 @@ def new_question(survey_id: int):
     if request.method == "GET":
         kind = request.args.get("kind", "csat")
         form.kind.data = kind if kind in {k.value for k in KIND_LABELS} else "csat"
-        form.key.data = _free_key(working, form.kind.data)
+        form.key.data = service.first_free(form.kind.data, {q.key for q in working.questions}, "{base}_{n}")
     if saved := save(form, lambda: service.add_question(current_user, survey, form.to_question())):
         flash(f"Question “{form.key.data}” added to draft v{saved.value.number}.", "success")
         return redirect(url_for(".questions", survey_id=survey.id))
     return render_template("design/question.html", survey=survey, form=form, question=None,
                            kinds=KIND_LABELS), 400 if form.errors else 200
-
-
-def _free_key(working: Definition, base: str) -> str:
-    taken = {q.key for q in working.questions}
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}_{n}" in taken:
-        n += 1
-    return f"{base}_{n}"
 
 
 @bp.route("/<int:survey_id>/questions/<key>", methods=["GET", "POST"])
@@ -332,14 +322,11 @@ def restore(survey_id: int):
 def clone(survey_id: int):
     """Copy the newest version into a new survey."""
     survey = _editable(survey_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        flash("This form had expired; nothing was changed. Please try again.", "danger")
-        return redirect(url_for(".detail", survey_id=survey.id))
-    copy = service.clone(current_user, survey)
-    db.session.commit()
-    flash(f"Created “{copy.name}” as a draft.", "success")
-    return redirect(url_for(".detail", survey_id=copy.id))
+    if saved := save(ActionForm(), lambda: service.clone(current_user, survey)):
+        flash(f"Created “{saved.value.name}” as a draft.", "success")
+        return redirect(url_for(".detail", survey_id=saved.value.id))
+    flash("This form had expired; nothing was changed. Please try again.", "danger")
+    return redirect(url_for(".detail", survey_id=survey.id))
 
 
 @bp.post("/<int:survey_id>/public-link")

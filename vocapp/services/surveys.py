@@ -21,7 +21,7 @@ from vocapp.services import audit
 __all__ = [
     "create_survey", "definition", "edit", "add_question", "replace_question", "move_question",
     "remove_question", "set_translations", "set_settings", "publish", "archive", "restore", "clone",
-    "set_public_link", "surveys_visible_to",
+    "set_public_link", "surveys_visible_to", "first_free",
 ]
 
 
@@ -277,15 +277,19 @@ def clone(actor: User | None, survey: Survey, *, department: Department | None =
     return copy
 
 
-def _copy_name(name: str) -> str:
-    base = f"Copy of {name}"[:190]
-    taken = set(db.session.scalars(select(Survey.name).where(Survey.name.like(f"{base}%"))))
+def first_free(base: str, taken: set[str], numbered: str = "{base} ({n})") -> str:
+    """`base`, or the first of its numbered forms (from 2) not in `taken`."""
     if base not in taken:
         return base
     n = 2
-    while f"{base} ({n})" in taken:
+    while numbered.format(base=base, n=n) in taken:
         n += 1
-    return f"{base} ({n})"
+    return numbered.format(base=base, n=n)
+
+
+def _copy_name(name: str) -> str:
+    base = f"Copy of {name}"[:190]
+    return first_free(base, set(db.session.scalars(select(Survey.name).where(Survey.name.like(f"{base}%")))))
 
 
 def set_public_link(actor: User | None, survey: Survey, enabled: bool) -> None:
