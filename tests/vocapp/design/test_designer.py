@@ -256,3 +256,19 @@ def test_staff_entry_records_channel_language_and_who_entered_it(app, client, lo
         assert (stored.source, stored.channel, stored.language, stored.entered_by_id) == \
             (ResponseSource.ASSISTED, "paper", "es", staff)
         assert {a.question_key: a.value for a in stored.answers}["comment"] == "Still broken"
+
+
+def test_new_question_suggests_a_free_key(client, login_as, make_survey):
+    sid = make_survey()
+    login_as("dcxo", ("STR",))
+    page = client.get(f"/surveys/{sid}/questions/new?kind=csat").get_data(as_text=True)
+    assert 'value="csat_2"' in page
+    assert 'value="nps"' in client.get(f"/surveys/{sid}/questions/new?kind=nps").get_data(as_text=True)
+
+
+def test_cloning_twice_numbers_the_copies(client, login_as, make_survey, load):
+    sid = make_survey()
+    login_as("dcxo", ("STR",))
+    first = int(client.post(f"/surveys/{sid}/clone").headers["Location"].rsplit("/", 1)[1])
+    second = int(client.post(f"/surveys/{sid}/clone").headers["Location"].rsplit("/", 1)[1])
+    assert (load(first)[0], load(second)[0]) == ("Copy of Test survey", "Copy of Test survey (2)")
