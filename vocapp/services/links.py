@@ -36,6 +36,9 @@ from vocapp.tokens import hash_token, looks_like_token
 __all__ = ["Link", "find_link", "submit", "definition_of", "mark_opened", "opt_out"]
 
 _I, _S, _D, _V = Invitation.__table__, Survey.__table__, Department.__table__, SurveyVersion.__table__
+_R, _A = Response.__table__, Answer.__table__
+_RESPONSE_COLUMNS = ("survey_id", "survey_version_id", "department_id", "invitation_id", "source", "channel",
+                     "language", "submitted_at", "entered_by_id")
 
 _FIND = (
     select(_I.c.id, _I.c.state, _I.c.expires_at, _I.c.opened_at, _I.c.is_test, _I.c.channel, _I.c.language,
@@ -51,24 +54,20 @@ _CLAIM_ID = (
     .where(_I.c.id == bindparam("link_id"), _I.c.state != InvitationState.ANSWERED.value)
     .values(state=InvitationState.ANSWERED.value, answered_at=bindparam("claimed_at"))
 )
-_R = Response.__table__
-_CLAIMED = _CLAIM_ID.returning(_I.c.id).cte("claimed")
 _CLAIM_AND_INSERT = (
     insert(_R)
     .from_select(
-        ["survey_id", "survey_version_id", "department_id", "invitation_id", "source", "channel", "language",
-         "submitted_at", "entered_by_id"],
+        list(_RESPONSE_COLUMNS),
         # Bind names must not be column names, or the CTE's UPDATE would SET them too.
-        select(*(bindparam(f"r_{name}", type_=_R.c[name].type) for name in (
-            "survey_id", "survey_version_id", "department_id", "invitation_id", "source", "channel", "language",
-            "submitted_at", "entered_by_id"))).select_from(_CLAIMED),
+        select(*(bindparam(f"r_{name}", type_=_R.c[name].type) for name in _RESPONSE_COLUMNS))
+        .select_from(_CLAIM_ID.returning(_I.c.id).cte("claimed")),
     )
     .returning(_R.c.id)
 )
 _OPENED = (update(_I).where(_I.c.id == bindparam("link_id"), _I.c.opened_at.is_(None))
            .values(opened_at=bindparam("now")))
-_INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
-_INSERT_ANSWERS = insert(Answer.__table__)
+_INSERT_RESPONSE = insert(_R).returning(_R.c.id)
+_INSERT_ANSWERS = insert(_A)
 
 
 @dataclass(frozen=True)
@@ -146,11 +145,8 @@ def submit(conn: Connection, link: Link, definition: domain.Survey, answers: dic
     """
     now = utcnow()
     source = ResponseSource.TEST if link.is_test else ResponseSource.INVITATION
-    values = {
-        "survey_id": link.survey_id, "survey_version_id": link.survey_version_id,
-        "department_id": link.department_id, "invitation_id": link.id, "source": source.value,
-        "channel": link.channel, "language": language, "submitted_at": now, "entered_by_id": None,
-    }
+    values = dict(zip(_RESPONSE_COLUMNS, (link.survey_id, link.survey_version_id, link.department_id, link.id,
+                                          source.value, link.channel, language, now, None), strict=True))
     if conn.dialect.name == "postgresql":
         # One round trip: the claim and the response in one statement (a data-modifying CTE).
         params = {"link_id": link.id, "claimed_at": now, **{f"r_{k}": v for k, v in values.items()}}
