@@ -15,6 +15,7 @@ from vocapp.respond import bp
 from vocapp.respond.page import HONEYPOT, choose_language, csrf_ok, render_message, render_survey, submitted_values
 from vocapp.services import links, responses
 from vocapp.services.surveys import definition
+from vocapp.writelock import write_turn
 
 
 def _unknown_link():
@@ -56,10 +57,11 @@ def answer(token: str):
         if errors:
             return render_survey(survey, lang, action=url(lang), switch_url=url, raw=raw, errors=errors,
                                  status=422)
-        if links.submit(conn, link, survey, answers, lang) is None:
-            conn.rollback()
+        with write_turn(conn):
+            stored = links.submit(conn, link, survey, answers, lang) is not None
+            conn.commit() if stored else conn.rollback()
+        if not stored:
             return render_message("answered", lang, status=409)
-        conn.commit()
         return render_message("thanks", lang, department=link.department_name)
 
 

@@ -3,8 +3,9 @@
 This is the hottest path of the product (every resident submission), so it
 runs a few Core statements on a plain connection the view owns, with no ORM
 session: a submission is one SELECT, then a guarded UPDATE and two INSERTs in
-one short transaction (on SQLite the write lock is held only for those; on
-PostgreSQL the UPDATE and the first INSERT travel as one statement).
+one short transaction (on SQLite the write lock is held only for those, and the
+view queues for it with `vocapp.writelock`; on PostgreSQL the UPDATE and the
+first INSERT travel as one statement).
 """
 
 from __future__ import annotations
