@@ -29,7 +29,7 @@ def _unknown_link():
 def answer(token: str):
     """Show and take the survey of a one-time link."""
     # A plain connection, no ORM session: this is every resident's submission (see services.links).
-    with db.engine.connect() as conn:
+    with links.connect() as conn:
         link = links.find_link(conn, token)
         if link is None:
             return _unknown_link()

@@ -10,14 +10,15 @@ first INSERT travel as one statement).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, cast, insert, select, true, union_all, update
 
 from surveys import model as domain
-from vocapp.db import utcnow
+from vocapp.db import db, utcnow
 from vocapp.models import (
     Answer,
     Department,
@@ -34,7 +35,7 @@ from vocapp.models import (
 from vocapp.services.responses import answer_rows
 from vocapp.tokens import hash_token, looks_like_token
 
-__all__ = ["Link", "find_link", "submit", "definition_of", "mark_opened", "opt_out"]
+__all__ = ["Link", "connect", "find_link", "submit", "definition_of", "mark_opened", "opt_out"]
 
 _I, _S, _D, _V = Invitation.__table__, Survey.__table__, Department.__table__, SurveyVersion.__table__
 _R, _A = Response.__table__, Answer.__table__
@@ -55,20 +56,46 @@ _CLAIM_ID = (
     .where(_I.c.id == bindparam("link_id"), _I.c.state != InvitationState.ANSWERED.value)
     .values(state=InvitationState.ANSWERED.value, answered_at=bindparam("claimed_at"))
 )
-_CLAIM_AND_INSERT = (
-    insert(_R)
-    .from_select(
-        list(_RESPONSE_COLUMNS),
-        # Bind names must not be column names, or the CTE's UPDATE would SET them too.
-        select(*(bindparam(f"r_{name}", type_=_R.c[name].type) for name in _RESPONSE_COLUMNS))
-        .select_from(_CLAIM_ID.returning(_I.c.id).cte("claimed")),
-    )
-    .returning(_R.c.id)
-)
 _OPENED = (update(_I).where(_I.c.id == bindparam("link_id"), _I.c.opened_at.is_(None))
            .values(opened_at=bindparam("now")))
 _INSERT_RESPONSE = insert(_R).returning(_R.c.id)
 _INSERT_ANSWERS = insert(_A)
+_ANSWER_COLUMNS = ("question_key", "kind", "number", "text", "choices")
+
+
+@functools.cache
+def _claim_and_store(answer_count: int):
+    """PostgreSQL: claim the link, insert the response and its answers, in one statement.
+
+    Data-modifying CTEs: nothing is inserted unless the guarded UPDATE claimed the
+    row, and the statement yields the new response's id (no row when already
+    answered). One statement per answer count (a survey has a handful of counts).
+    """
+    claimed = _CLAIM_ID.returning(_I.c.id).cte("claimed")
+    stored = (
+        insert(_R)
+        .from_select(
+            list(_RESPONSE_COLUMNS),
+            # Bind names must not be column names, or the CTE's UPDATE would SET them too.
+            select(*(bindparam(f"r_{name}", type_=_R.c[name].type) for name in _RESPONSE_COLUMNS))
+            .select_from(claimed),
+        )
+        .returning(_R.c.id)
+        .cte("stored")
+    )
+    statement = select(stored.c.id)
+    if answer_count:
+        # One SELECT of typed parameters per answer (a VALUES clause would not be cached),
+        # cast so that a column NULL in every row still has its type.
+        given = union_all(*(
+            select(*(cast(bindparam(f"a{i}_{name}", type_=_A.c[name].type), _A.c[name].type).label(name)
+                     for name in _ANSWER_COLUMNS))
+            for i in range(answer_count)
+        )).subquery("given")
+        answered = (insert(_A).from_select(["response_id", *_ANSWER_COLUMNS], select(stored.c.id, *given.c).select_from(stored.join(given, true())))
+                    .returning(_A.c.id).cte("answered"))
+        statement = statement.add_cte(answered)
+    return statement
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,19 @@ class Link:
         if expired or self.survey_status == SurveyStatus.ARCHIVED:
             return "closed"
         return "open"
+
+
+def connect() -> Connection:
+    """A connection for a resident's link; on PostgreSQL every statement commits by itself.
+
+    There a visit is one SELECT and a submission one more, atomic, statement, so
+    autocommit saves the BEGIN and COMMIT round trips. On SQLite a submission is
+    several statements in one transaction the caller commits.
+    """
+    conn = db.engine.connect()
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn
 
 
 def find_link(conn: Connection, token: str) -> Link | None:
@@ -146,19 +186,17 @@ def submit(conn: Connection, link: Link, definition: domain.Survey, answers: dic
     """
     now = utcnow()
     source = ResponseSource.TEST if link.is_test else ResponseSource.INVITATION
-    values = dict(zip(_RESPONSE_COLUMNS, (link.survey_id, link.survey_version_id, link.department_id, link.id,
+    columns = dict(zip(_RESPONSE_COLUMNS, (link.survey_id, link.survey_version_id, link.department_id, link.id,
                                           source.value, link.channel, language, now, None), strict=True))
-    if conn.dialect.name == "postgresql":
-        # One round trip: the claim and the response in one statement (a data-modifying CTE).
-        params = {"link_id": link.id, "claimed_at": now, **{f"r_{k}": v for k, v in values.items()}}
-        response_id = conn.execute(_CLAIM_AND_INSERT, params).scalar()
-    elif conn.execute(_CLAIM_ID, {"link_id": link.id, "claimed_at": now}).rowcount == 1:
-        response_id = conn.execute(_INSERT_RESPONSE, values).scalar_one()
-    else:
-        response_id = None
-    if response_id is None:
-        return None
     rows = answer_rows(definition, answers)
+    if conn.dialect.name == "postgresql":
+        # One round trip, one atomic statement (the connection may be in autocommit mode).
+        params = {"link_id": link.id, "claimed_at": now, **{f"r_{k}": v for k, v in columns.items()}}
+        params.update((f"a{i}_{k}", v) for i, row in enumerate(rows) for k, v in row.items())
+        return conn.execute(_claim_and_store(len(rows)), params).scalar()
+    if conn.execute(_CLAIM_ID, {"link_id": link.id, "claimed_at": now}).rowcount != 1:
+        return None
+    response_id = conn.execute(_INSERT_RESPONSE, columns).scalar_one()
     if rows:
         conn.execute(_INSERT_ANSWERS, [{"response_id": response_id, **row} for row in rows])
     return response_id
