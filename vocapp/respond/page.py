@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from flask import current_app, render_template, request
-from flask_wtf.csrf import ValidationError as CSRFInvalid
-from flask_wtf.csrf import validate_csrf
+from flask_wtf.csrf import generate_csrf
 
 from surveys.errors import AnswerError
 from surveys.languages import LANGUAGES, best_match, get, normalize
@@ -14,7 +13,7 @@ from surveys.model import Survey, localized
 from vocapp.i18n import use_language
 from vocapp.respond.questionnaire import build_fields
 
-__all__ = ["choose_language", "render_survey", "render_message", "submitted_values", "csrf_ok", "HONEYPOT"]
+__all__ = ["choose_language", "render_survey", "render_message", "submitted_values", "HONEYPOT"]
 
 #: A field people never see or fill in; bots that fill every input give themselves away.
 HONEYPOT = "website"
@@ -36,28 +35,21 @@ def submitted_values(survey: Survey) -> dict[str, list[str]]:
     return {q.key: request.form.getlist(q.key) for q in survey.questions}
 
 
-def csrf_ok() -> bool:
-    """Check the CSRF token by hand, so an expired page can be shown again with the answers kept."""
-    if not current_app.config.get("WTF_CSRF_ENABLED", True):
-        return True
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except CSRFInvalid:
-        return False
-    return True
-
-
 def render_survey(survey: Survey, lang: str, *, action: str, switch_url, raw: Mapping | None = None,
                   errors: Mapping[str, AnswerError] | None = None, notice: str = "", preview: bool = False,
-                  status: int = 200, extra: Mapping | None = None):
-    """The survey form in `lang`, with earlier input and errors when re-shown."""
+                  status: int = 200, extra: Mapping | None = None, form_token: str | None = None):
+    """The survey form in `lang`, with earlier input and errors when re-shown.
+
+    Resident pages pass their cookie-free `form_token` (see formtoken); staff pages
+    (preview, assisted entry) get Flask-WTF's session-bound one.
+    """
     offered = [get(code) for code in survey.languages] or [get("en")]
     fields = build_fields(survey, lang, raw, errors)
     context = dict(
         lang=get(lang), title=localized(survey.title, lang), intro=localized(survey.intro, lang),
         fields=fields, errors=[f for f in fields if f.error], action=action, notice=notice, preview=preview,
         languages=[(language, switch_url(language.code)) for language in offered if language.code != lang],
-        honeypot=HONEYPOT, all_languages=LANGUAGES, **(extra or {}),
+        honeypot=HONEYPOT, all_languages=LANGUAGES, form_token=form_token or generate_csrf(), **(extra or {}),
     )
     return render_template("respond/survey.html", **context), status
 

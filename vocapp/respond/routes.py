@@ -11,8 +11,8 @@ from vocapp import ratelimit
 from vocapp.db import db, utcnow
 from vocapp.extensions import csrf
 from vocapp.models import ResponseSource, Survey, SurveyStatus
-from vocapp.respond import bp
-from vocapp.respond.page import HONEYPOT, choose_language, csrf_ok, render_message, render_survey, submitted_values
+from vocapp.respond import bp, formtoken
+from vocapp.respond.page import HONEYPOT, choose_language, render_message, render_survey, submitted_values
 from vocapp.services import links, responses
 from vocapp.services.surveys import definition
 from vocapp.writelock import write_turn
@@ -44,18 +44,18 @@ def answer(token: str):
         if request.method == "GET":
             links.mark_opened(conn, link)
             conn.commit()
-            return render_survey(survey, lang, action=url(lang), switch_url=url,
+            return _form(survey, lang, url,
                                  extra={"unsubscribe_url": url_for(".unsubscribe", token=token, lang=lang)})
         raw = submitted_values(survey)
-        if not csrf_ok():  # an expired page: keep the answers, ask to send again
-            return render_survey(survey, lang, action=url(lang), switch_url=url, raw=raw, status=400,
+        if not formtoken.valid(request.form.get("csrf_token")):  # an expired page: keep the answers, ask to send again
+            return _form(survey, lang, url, raw=raw, status=400,
                                  notice=_("This page was open for a long time, so we could not save it yet. "
                                           "Your answers are still here: please press Send again."))
         if request.form.get(HONEYPOT):
             return render_message("thanks", lang)  # a bot: look successful, store nothing
         answers, errors = survey.validate(raw)
         if errors:
-            return render_survey(survey, lang, action=url(lang), switch_url=url, raw=raw, errors=errors,
+            return _form(survey, lang, url, raw=raw, errors=errors,
                                  status=422)
         with write_turn(conn):
             stored = links.submit(conn, link, survey, answers, lang) is not None
@@ -63,6 +63,11 @@ def answer(token: str):
         if not stored:
             return render_message("answered", lang, status=409)
         return render_message("thanks", lang, department=link.department_name)
+
+
+def _form(survey, lang: str, url, **kwargs):
+    """The resident survey form, posting back to `url(lang)` with a cookie-free form token."""
+    return render_survey(survey, lang, action=url(lang), switch_url=url, form_token=formtoken.issue(), **kwargs)
 
 
 def _switcher(token: str):
@@ -84,12 +89,13 @@ def unsubscribe(token: str):
         lang = choose_language(links.definition_of(conn, link.survey_version_id).languages,
                                preferred=link.language)
         action = url_for(".unsubscribe", token=token, lang=lang)
-        if request.method == "POST" and csrf_ok():
+        if request.method == "POST" and formtoken.valid(request.form.get("csrf_token")):
             links.opt_out(conn, link)
             conn.commit()
             return render_message("unsubscribed", lang)
     expired = request.method == "POST"
-    return render_message("unsubscribe", lang, action=action, expired=expired, status=400 if expired else 200)
+    return render_message("unsubscribe", lang, action=action, expired=expired, form_token=formtoken.issue(),
+                          status=400 if expired else 200)
 
 
 @bp.route("/p/<slug>", methods=["GET", "POST"])
@@ -109,17 +115,17 @@ def public(slug: str):
         return url_for(".public", slug=slug, lang=code, via=via if via == "qr" else None)
 
     if request.method == "GET":
-        return render_survey(survey, lang, action=url(lang), switch_url=url)
+        return _form(survey, lang, url)
     raw = submitted_values(survey)
-    if not csrf_ok():
-        return render_survey(survey, lang, action=url(lang), switch_url=url, raw=raw, status=400,
+    if not formtoken.valid(request.form.get("csrf_token")):
+        return _form(survey, lang, url, raw=raw, status=400,
                              notice=_("This page was open for a long time, so we could not save it yet. "
                                       "Your answers are still here: please press Send again."))
     if request.form.get(HONEYPOT):
         return render_message("thanks", lang)
     answers, errors = survey.validate(raw)
     if errors:
-        return render_survey(survey, lang, action=url(lang), switch_url=url, raw=raw, errors=errors, status=422)
+        return _form(survey, lang, url, raw=raw, errors=errors, status=422)
     responses.store_response(survey=survey_row, version=version, answers=answers, source=ResponseSource.PUBLIC,
                              channel=via, language=lang)
     db.session.commit()
