@@ -43,6 +43,41 @@ DEFAULTS: dict[str, object] = {
     "SCHEDULER_HEARTBEAT_SECONDS": 30,
     "BOOTSTRAP_SERVE_LOCAL": True,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # --- residents' contact details and invitations -----------------------------------------------
+    "CITY_NAME": "Your City",  # signs emails and SMS, heads resident pages
+    "BASE_URL": "http://127.0.0.1:5000",  # where residents' links point (https://survey.city.gov)
+    "CONTACT_HASH_KEY": None,  # key of the residents' contact hashes; derived from SECRET_KEY when unset
+    "CONTACT_RETENTION_DAYS": 90,  # emails and phones are purged this long after the request closed
+    "DEFAULT_PHONE_REGION": "US",  # how phone numbers without a country code are read
+    # --- delivery -----------------------------------------------------------------------------------
+    "MAIL_BACKEND": "file",  # file (instance/outbox/*.eml) or smtp
+    "MAIL_FROM": "City 311 <no-reply@example.gov>",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 587,
+    "SMTP_SECURITY": "starttls",  # starttls, ssl or none
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_TIMEOUT": 30,
+    "SMS_BACKEND": "file",  # file (instance/outbox/*.sms.json) or twilio (any Twilio-compatible gateway)
+    "SMS_FROM": "+15550100311",
+    "TWILIO_BASE_URL": "https://api.twilio.com",
+    "TWILIO_ACCOUNT_SID": None,
+    "TWILIO_AUTH_TOKEN": None,
+    "OUTBOX_DIR": None,  # the file backends' folder; instance/outbox when unset
+    "DISPATCH_BATCH": 200,  # invitations one dispatcher claims at a time
+    "DISPATCH_LEASE_SECONDS": 300,  # a claim lapses after this, so a crashed dispatcher's rows are retried
+    "DISPATCH_MAX_ATTEMPTS": 6,  # transient failures retried with exponential back-off, then failed
+    # --- connectors ---------------------------------------------------------------------------------
+    "OPEN311_ENDPOINTS": [],  # [{"name", "url", "jurisdiction_id", "api_key", "source", ...}] polled on schedule
+    "OPEN311_TIMEOUT": 30,
+    "WEBHOOK_SECRETS": {},  # {"crm": "shared secret"}: one HMAC key per sending system
+    "WEBHOOK_MAX_BYTES": 64 * 1024,
+    "WEBHOOK_RATE_LIMIT": "600 per minute",
+    # --- scheduler intervals (seconds) --------------------------------------------------------------
+    "SCHEDULE_POLL_SECONDS": 900,
+    "SCHEDULE_PLAN_SECONDS": 300,
+    "SCHEDULE_SEND_SECONDS": 60,
+    "SCHEDULE_PURGE_SECONDS": 3600,
 }
 
 _INTS = (
@@ -52,6 +87,18 @@ _INTS = (
     "PROXY_FIX_X_FOR",
     "PROXY_FIX_X_PROTO",
     "SCHEDULER_HEARTBEAT_SECONDS",
+    "CONTACT_RETENTION_DAYS",
+    "SMTP_PORT",
+    "SMTP_TIMEOUT",
+    "DISPATCH_BATCH",
+    "DISPATCH_LEASE_SECONDS",
+    "DISPATCH_MAX_ATTEMPTS",
+    "OPEN311_TIMEOUT",
+    "WEBHOOK_MAX_BYTES",
+    "SCHEDULE_POLL_SECONDS",
+    "SCHEDULE_PLAN_SECONDS",
+    "SCHEDULE_SEND_SECONDS",
+    "SCHEDULE_PURGE_SECONDS",
 )
 _BOOLS = ("SQL_ECHO", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "RATELIMIT_ENABLED")
 

@@ -115,6 +115,11 @@ class Invitation(Base):
     """A one-time link to one survey version for one resident (or a staff test)."""
 
     __tablename__ = "invitations"
+    __table_args__ = (
+        # A campaign invites for a request at most once, however often planning runs.
+        UniqueConstraint("campaign_id", "service_request_id"),
+        Index("ix_invitations_state_send_after", "state", "send_after"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
@@ -134,6 +139,25 @@ class Invitation(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    service_request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id", ondelete="SET NULL"))
+    #: Random salt the link's token is derived from (HMAC with the app's key), so reminders can
+    #: repeat the link while only its hash is stored. None for test links (shown once).
+    token_salt: Mapped[str | None] = mapped_column(String(32))
+    #: Keyed hash of the resident's email or phone (contact caps, opt-outs).
+    contact_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: Not before: the request's close plus the campaign's delay, moved out of quiet hours.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Delivery attempts of the current message (first send or reminder), for back-off.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    #: A dispatcher's lease: who claimed the row for sending, until when (a crash lets it lapse).
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     survey: Mapped[Survey] = relationship()
     version: Mapped[SurveyVersion] = relationship()
