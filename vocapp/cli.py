@@ -211,7 +211,10 @@ def _report_untranslated(missing: dict[str, int]) -> int:
 
 def init_app(app) -> None:
     """Register vocapp's commands on the app (so `flask --app vocapp` has them too)."""
-    for command in (db_group, users_group, demo, scheduler, translations_group):
+    from vocapp.connectors.csvimport import requests_group
+    from vocapp.connectors.open311 import open311_group
+
+    for command in (db_group, users_group, demo, scheduler, translations_group, requests_group, open311_group):
         app.cli.add_command(command)
 
 
