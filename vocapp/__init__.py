@@ -45,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errorpages.init_app(app)
     cli.init_app(app)
 
-    from vocapp import admin, audit, auth, departments, design, main, respond, results
+    from vocapp import admin, api, audit, auth, departments, design, main, respond, results
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -55,4 +55,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(respond.bp)
     app.register_blueprint(design.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(api.bp)
     return app

@@ -31,7 +31,8 @@ class RequestRecord:
     service_code: str | None = None
     service_name: str | None = None
     agency: str | None = None
-    channel: Channel = Channel.OTHER
+    #: None when the source does not say (stored as "other").
+    channel: Channel | None = None
     ward: str | None = None
     zip: str | None = None
     latitude: float | None = None

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from vocapp.connectors.records import RequestRecord
 from vocapp.contacts import contact_hash, hash_key, normalize_email, normalize_phone
 from vocapp.db import utcnow
-from vocapp.models import Department, RequestStatus, ServiceRequest
+from vocapp.models import Channel, Department, RequestStatus, ServiceRequest
 
 __all__ = ["DepartmentMap", "Contacts", "upsert", "row_values"]
 
@@ -70,7 +70,7 @@ def row_values(record: RequestRecord, department_id: int | None, contacts: Conta
     return {
         "source": record.source, "source_id": record.source_id, "service_code": record.service_code,
         "service_name": record.service_name, "agency": record.agency, "department_id": department_id,
-        "channel": record.channel.value, "ward": record.ward, "zip": record.zip, "latitude": record.latitude,
+        "channel": (record.channel or Channel.OTHER).value, "ward": record.ward, "zip": record.zip, "latitude": record.latitude,
         "longitude": record.longitude, "language": record.language, "status": record.status.value,
         "status_notes": record.status_notes, "requested_at": record.requested_at,
         "source_updated_at": record.source_updated_at, "closed_at": record.closed_at,
