@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from vocapp import create_app
@@ -102,7 +103,6 @@ def users_group():
 @with_appcontext
 def users_create(email, name, role, departments, password):
     """Create a staff account."""
-    from sqlalchemy import select
 
     from vocapp.models import Department
     from vocapp.services.users import create_user
@@ -125,7 +125,6 @@ def users_create(email, name, role, departments, password):
 @with_appcontext
 def users_list():
     """List staff accounts."""
-    from sqlalchemy import select
 
     from vocapp.models import User
 
@@ -171,6 +170,66 @@ def scheduler():
     click.echo("Scheduler stopped.")
 
 
+@click.command("dispatch")
+@click.option("--plan/--no-plan", default=True, show_default=True, help="Plan new invitations first.")
+@click.option("--kind", type=click.Choice(["all", "first", "reminder"]), default="all", show_default=True,
+              help="Send first messages, reminders or both.")
+@with_appcontext
+def dispatch_command(plan: bool, kind: str):
+    """One pass: plan active campaigns, send due invitations and reminders, expire old links."""
+    from vocapp import dispatch
+    from vocapp.services.planning import plan_active
+
+    if plan:
+        for campaign_id, report in plan_active(db.session.connection()).items():
+            click.echo(f"campaign {campaign_id}: {report.created} invitation(s) planned")
+        db.session.commit()
+    click.echo(f"Dispatch: {dispatch.dispatch_once(current_app._get_current_object(), kind=kind)}.")
+    expired = dispatch.expire(db.session.connection())
+    db.session.commit()
+    if expired:
+        click.echo(f"{expired} invitation(s) expired.")
+
+
+@click.group("campaigns")
+def campaigns_group():
+    """Survey campaigns."""
+
+
+@campaigns_group.command("list")
+@with_appcontext
+def campaigns_list():
+    """List campaigns with their status."""
+    from vocapp.models import Campaign
+
+    for c in db.session.scalars(select(Campaign).order_by(Campaign.id)):
+        click.echo(f"{c.id:4} {c.status.value:8} {c.department.code:8} {c.name}")
+
+
+@campaigns_group.command("plan")
+@click.argument("campaign_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Count what each rule keeps or drops; write nothing.")
+@with_appcontext
+def campaigns_plan(campaign_id: int, dry_run: bool):
+    """Plan one campaign's invitations now (any status), printing what each rule did."""
+    from vocapp.models import Campaign
+    from vocapp.services.planning import plan
+    from vocapp.services.surveys import definition
+
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise click.UsageError(f"no campaign {campaign_id}")
+    report = plan(db.session.connection(), campaign, dry_run=dry_run,
+                  survey_languages=definition(campaign.version).languages)
+    for _rule, label, count in report.rows():
+        click.echo(f"{count:8}  {label}")
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+    else:
+        db.session.commit()
+        click.echo(f"{report.created} invitation(s) planned.")
+
+
 @click.group("translations")
 def translations_group():
     """Message catalogs of the resident pages."""
@@ -214,7 +273,8 @@ def init_app(app) -> None:
     from vocapp.connectors.csvimport import requests_group
     from vocapp.connectors.open311 import open311_group
 
-    for command in (db_group, users_group, demo, scheduler, translations_group, requests_group, open311_group):
+    for command in (db_group, users_group, demo, scheduler, translations_group, requests_group, open311_group,
+                    dispatch_command, campaigns_group):
         app.cli.add_command(command)
 
 

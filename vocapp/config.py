@@ -67,9 +67,11 @@ DEFAULTS: dict[str, object] = {
     "DISPATCH_BATCH": 200,  # invitations one dispatcher claims at a time
     "DISPATCH_LEASE_SECONDS": 300,  # a claim lapses after this, so a crashed dispatcher's rows are retried
     "DISPATCH_MAX_ATTEMPTS": 6,  # transient failures retried with exponential back-off, then failed
+    "DISPATCH_RETRY_SECONDS": 60,  # the first retry's delay; each further one doubles it
     # --- connectors ---------------------------------------------------------------------------------
     "OPEN311_ENDPOINTS": [],  # [{"name", "url", "jurisdiction_id", "api_key", "source", ...}] polled on schedule
     "OPEN311_TIMEOUT": 30,
+    "AGENCY_ALIASES": {},  # {"BOS": "SAN"}: a source's agency code -> the department code it means
     "WEBHOOK_SECRETS": {},  # {"crm": "shared secret"}: one HMAC key per sending system
     "WEBHOOK_MAX_BYTES": 64 * 1024,
     "WEBHOOK_RATE_LIMIT": "600 per minute",
@@ -93,6 +95,7 @@ _INTS = (
     "DISPATCH_BATCH",
     "DISPATCH_LEASE_SECONDS",
     "DISPATCH_MAX_ATTEMPTS",
+    "DISPATCH_RETRY_SECONDS",
     "OPEN311_TIMEOUT",
     "WEBHOOK_MAX_BYTES",
     "SCHEDULE_POLL_SECONDS",

@@ -13,8 +13,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import delete
 
+from vocapp import dispatch
 from vocapp.db import db, utcnow
 from vocapp.models import Heartbeat
+from vocapp.services.planning import plan_active
 
 __all__ = ["Job", "JOBS", "build_scheduler", "run_job", "heartbeat"]
 
@@ -47,9 +49,50 @@ class Job:
     seconds: Callable[[Flask], int]
 
 
-#: Every periodic job; later features add theirs here.
+def poll(app: Flask) -> None:
+    """Poll every configured Open311 endpoint (each commits per window)."""
+    from vocapp.connectors.open311 import poll_configured
+
+    poll_configured(app)
+
+
+def plan(app: Flask) -> None:
+    """Plan invitations for every active campaign."""
+    for campaign_id, report in plan_active(db.session.connection()).items():
+        if report.created:
+            log.info("campaign %s: %s invitation(s) planned", campaign_id, report.created)
+
+
+def send(app: Flask) -> None:
+    """Send the first messages (and their retries) that are due."""
+    log.info("send: %s", dispatch.dispatch_once(app, kind="first"))
+
+
+def remind(app: Flask) -> None:
+    """Send the reminders that are due."""
+    log.info("remind: %s", dispatch.dispatch_once(app, kind="reminder"))
+
+
+def expire(app: Flask) -> None:
+    """Close invitations past their expiry."""
+    dispatch.expire(db.session.connection())
+
+
+def purge(app: Flask) -> None:
+    """Forget residents' contact details past the retention period."""
+    dispatch.purge_contacts(db.session.connection(), timedelta(days=app.config["CONTACT_RETENTION_DAYS"]))
+
+
+#: Every periodic job. Several scheduler processes may run them all at once: polls
+#: and plans are idempotent upserts, sending claims rows (see vocapp.dispatch).
 JOBS: list[Job] = [
     Job("heartbeat", heartbeat, lambda app: app.config["SCHEDULER_HEARTBEAT_SECONDS"]),
+    Job("poll", poll, lambda app: app.config["SCHEDULE_POLL_SECONDS"]),
+    Job("plan", plan, lambda app: app.config["SCHEDULE_PLAN_SECONDS"]),
+    Job("send", send, lambda app: app.config["SCHEDULE_SEND_SECONDS"]),
+    Job("remind", remind, lambda app: app.config["SCHEDULE_SEND_SECONDS"]),
+    Job("expire", expire, lambda app: app.config["SCHEDULE_PURGE_SECONDS"]),
+    Job("purge", purge, lambda app: app.config["SCHEDULE_PURGE_SECONDS"]),
 ]
 
 

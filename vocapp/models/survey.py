@@ -153,6 +153,7 @@ class Invitation(Base):
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Delivery attempts of the current message (first send or reminder), for back-off.
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: When the next message is due: a retry after a transient failure, or the next reminder.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     #: A dispatcher's lease: who claimed the row for sending, until when (a crash lets it lapse).

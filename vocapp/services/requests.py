@@ -8,11 +8,11 @@ at all (only their keyed hash, which caps and opt-outs need).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -31,11 +31,20 @@ _UPDATED = ("service_code", "service_name", "agency", "department_id", "channel"
 
 
 class DepartmentMap:
-    """Agency codes to department ids, by Department.code (case-insensitive), loaded once."""
+    """Agency codes to department ids, by Department.code (case-insensitive), loaded once.
 
-    def __init__(self, conn: Connection):
+    AGENCY_ALIASES maps a source's agency codes to department codes where they
+    differ (e.g. LA's "BOS", the Bureau of Sanitation, to "SAN").
+    """
+
+    def __init__(self, conn: Connection, aliases: Mapping[str, str] | None = None):
         table = Department.__table__
         self._ids = {code.upper(): id_ for id_, code in conn.execute(select(table.c.id, table.c.code))}
+        if aliases is None:
+            aliases = current_app.config.get("AGENCY_ALIASES") or {} if has_app_context() else {}
+        for agency, code in aliases.items():
+            if code.upper() in self._ids:
+                self._ids[agency.upper()] = self._ids[code.upper()]
         #: Agencies seen that match no department, with how many rows each (for the import report).
         self.unmapped: dict[str, int] = {}
 

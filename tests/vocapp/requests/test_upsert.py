@@ -83,3 +83,9 @@ def test_many_records_in_one_call(app, departments):
     store(app, *[record(source_id=str(i)) for i in range(500)])
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ServiceRequest)) == 500
+
+
+def test_agency_aliases_map_a_sources_codes_to_department_codes(app, departments):
+    app.config["AGENCY_ALIASES"] = {"BOS": "WTR"}
+    store(app, record(agency="bos"))
+    assert rows(app)[0].department_id == departments["WTR"]
