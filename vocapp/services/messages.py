@@ -68,7 +68,7 @@ def compose_email(letter: Letter) -> Email:
 
 def compose_sms(letter: Letter) -> Sms:
     """The invitation SMS: one segment where the language allows, the opt-out line only if it still fits."""
-    lang = use_language(letter.language)
+    use_language(letter.language)
     city = current_app.config["CITY_NAME"]
     body = (_("%(city)s 311 reminder: how did we do with your request? %(link)s", city=city,
               link=link_of(letter.token)) if letter.reminder

@@ -16,7 +16,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Connection, insert, or_, select
+from sqlalchemy import Connection, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from surveys.languages import is_supported, normalize
 from vocapp.db import db, utcnow
@@ -188,7 +189,10 @@ def plan(conn: Connection, campaign: Campaign, *, now: datetime | None = None, d
                 rows.append(_invitation(campaign, r, channel, now, delay, zone, key, survey_languages))
         report.counts[rule] += 1
     if rows:
-        conn.execute(insert(_I), rows)
+        # Two planners at once (several scheduler processes) may pick the same request: the first one wins.
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(dialect_insert(_I).on_conflict_do_nothing(index_elements=["campaign_id", "service_request_id"]),
+                     rows)
     report.created = len(rows)
     return report
 
