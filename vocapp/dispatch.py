@@ -159,7 +159,9 @@ def dispatch_once(app: Flask, *, worker: str | None = None, now: datetime | None
     zone = ZoneInfo(str(config["TIMEZONE"]))
     lease = timedelta(seconds=config["DISPATCH_LEASE_SECONDS"])
     campaigns = list(db.session.scalars(select(Campaign).where(Campaign.status == CampaignStatus.ACTIVE)))
-    with email_backend(config, outbox) as mailer, sms_backend(config, outbox) as texter:
+    # Backends connect on their first message, so a pass with nothing due never dials the mail server.
+    mailer, texter = email_backend(config, outbox), sms_backend(config, outbox)
+    try:
         for campaign in campaigns:
             stamp = now or utcnow()
             conn = db.session.connection()
@@ -169,6 +171,9 @@ def dispatch_once(app: Flask, *, worker: str | None = None, now: datetime | None
             report.counts["claimed"] += len(ids)
             for invitation_id in ids:
                 _send_one(invitation_id, campaign, worker, now, zone, mailer, texter, report)
+    finally:
+        mailer.close()
+        texter.close()
     return report
 
 

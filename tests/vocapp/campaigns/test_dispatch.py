@@ -122,11 +122,8 @@ class Scripted:
         self.outcomes = list(outcomes)
         self.sent = []
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
+    def close(self):
+        pass
 
     def send(self, message):
         self.sent.append(message)
