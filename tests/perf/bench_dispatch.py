@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.perf.bench_respond import SetupError, build_app, environment, prepare_target  # noqa: E402
+from tests.perf.bench_respond import SetupError, build_app, prepare_target  # noqa: E402
 from tests.vocapp.delivery.smtpserver import RecordingHandler, SmtpServer  # noqa: E402
 
 __all__ = ["Result", "run", "main", "worker_main"]
