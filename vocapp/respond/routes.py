@@ -89,7 +89,10 @@ def unsubscribe(token: str):
         lang = choose_language(links.definition_of(conn, link.survey_version_id).languages,
                                preferred=link.language)
         action = url_for(".unsubscribe", token=token, lang=lang)
-        if request.method == "POST" and formtoken.valid(request.form.get("csrf_token")):
+        # RFC 8058 one-click: a mail client posts "List-Unsubscribe=One-Click" with no form of ours;
+        # the secret link itself is the authority, as it is for answering.
+        one_click = request.form.get("List-Unsubscribe") == "One-Click"
+        if request.method == "POST" and (one_click or formtoken.valid(request.form.get("csrf_token"))):
             links.opt_out(conn, link)
             conn.commit()
             return render_message("unsubscribed", lang)

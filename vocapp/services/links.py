@@ -207,6 +207,8 @@ def opt_out(conn: Connection, link: Link) -> None:
     _O = OptOut.__table__
     if conn.scalar(select(_O.c.id).where(_O.c.invitation_id == link.id)) is not None:
         return
-    conn.execute(insert(_O).values(invitation_id=link.id, created_at=utcnow()))
+    # The resident's contact hash makes the opt-out hold for every later request and campaign.
+    contact_hash = conn.scalar(select(_I.c.contact_hash).where(_I.c.id == link.id))
+    conn.execute(insert(_O).values(invitation_id=link.id, contact_hash=contact_hash, created_at=utcnow()))
     if link.state != InvitationState.ANSWERED:
         conn.execute(update(_I).where(_I.c.id == link.id).values(state=InvitationState.OPTED_OUT.value))

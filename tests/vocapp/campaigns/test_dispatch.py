@@ -205,3 +205,15 @@ def test_expired_invitations_are_closed_and_old_contacts_purged(app, planned):
         row = db.session.scalars(select(ServiceRequest)).one()
         assert row.contact_email is None and row.contact_hash is not None
     assert invitation(app).state == InvitationState.EXPIRED
+
+
+def test_unsubscribing_from_an_invitation_stops_every_later_one(app, client, planned, add_requests):
+    cid = planned()
+    run(app)
+    message = email.message_from_bytes(outbox(app)[0].read_bytes(), policy=email.policy.default)
+    unsubscribe = message["List-Unsubscribe"].strip("<>").removeprefix("http://127.0.0.1:5000")
+    assert client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    add_requests(request(2, contact_email="resident1@example.org", closed_at=NOW + timedelta(hours=1)))
+    with app.app_context():
+        report = plan(db.session.connection(), db.session.get(Campaign, cid), now=NOW + timedelta(hours=2))
+    assert report.counts["opted_out"] == 1 and report.created == 0

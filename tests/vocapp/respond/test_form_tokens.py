@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from tests.vocapp.respond.test_answering import GOOD
 from vocapp.db import db
-from vocapp.models import Response
+from vocapp.models import OptOut, Response
 
 pytestmark = pytest.mark.csrf
 
@@ -79,3 +79,11 @@ def test_a_new_secret_key_invalidates_earlier_tokens(app, client, link):
     value = form_token(client.get(f"/s/{token}").get_data(as_text=True))
     app.config["SECRET_KEY"] = "rotated" * 8
     assert client.post(f"/s/{token}", data={**GOOD, "csrf_token": value}).status_code == 400
+
+
+def test_one_click_unsubscribe_from_a_mail_client_needs_no_form_token(app, client, link):
+    token = link()
+    response = client.post(f"/s/{token}/unsubscribe", data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OptOut)) == 1
