@@ -74,7 +74,8 @@ def compose_sms(letter: Letter) -> Sms:
               link=link_of(letter.token)) if letter.reminder
             else _("%(city)s 311: your request was closed. How did we do? %(link)s", city=city,
                    link=link_of(letter.token)))
-    with_stop = f"{body} {_('Reply STOP to opt out.')}"
+    stop = _("Reply STOP to opt out.")
+    with_stop = f"{body} {stop}"
     count, _encoding = segments(with_stop)
     if count == 1 or segments(body)[0] > 1:  # keep the opt-out line unless it alone costs a second segment
         body = with_stop
