@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import delete
 
 from vocapp import dispatch
+from vocapp.connectors.open311 import poll_configured
 from vocapp.db import db, utcnow
 from vocapp.models import Heartbeat
 from vocapp.services.planning import plan_active
@@ -51,8 +52,6 @@ class Job:
 
 def poll(app: Flask) -> None:
     """Poll every configured Open311 endpoint (each commits per window)."""
-    from vocapp.connectors.open311 import poll_configured
-
     poll_configured(app)
 
 
