@@ -35,7 +35,7 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from vocapp.db import db, utcnow
-from vocapp.delivery.base import Outcome, email_backend, sms_backend
+from vocapp.delivery.base import DeliveryError, Outcome, email_backend, sms_backend
 from vocapp.models import Campaign, CampaignStatus, Invitation, InvitationState, OptOut, ServiceRequest
 from vocapp.services.messages import Letter, compose_email, compose_sms
 from vocapp.services.planning import next_allowed, token_key
@@ -171,6 +171,12 @@ def dispatch_once(app: Flask, *, worker: str | None = None, now: datetime | None
             report.counts["claimed"] += len(ids)
             for invitation_id in ids:
                 _send_one(invitation_id, campaign, worker, now, zone, mailer, texter, report)
+    except DeliveryError:
+        # A configuration problem (refused login, no TLS...): give the rows back untouched and say so.
+        db.session.rollback()
+        db.session.execute(update(_I).where(_I.c.claimed_by == worker).values(claimed_by=None, claimed_until=None))
+        db.session.commit()
+        raise
     finally:
         mailer.close()
         texter.close()

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from tests.vocapp.campaigns.conftest import NOW, request
 from vocapp import dispatch
 from vocapp.db import db
-from vocapp.delivery.base import Outcome
+from vocapp.delivery.base import DeliveryError, Outcome
 from vocapp.models import Campaign, CampaignStatus, Invitation, InvitationState, OptOut, ServiceRequest
 from vocapp.services.planning import plan
 from vocapp.tokens import hash_token
@@ -217,3 +217,17 @@ def test_unsubscribing_from_an_invitation_stops_every_later_one(app, client, pla
     with app.app_context():
         report = plan(db.session.connection(), db.session.get(Campaign, cid), now=NOW + timedelta(hours=2))
     assert report.counts["opted_out"] == 1 and report.created == 0
+
+
+def test_a_delivery_configuration_error_gives_the_claimed_rows_back(app, planned, monkeypatch):
+    planned()
+
+    class Refused(Scripted):
+        def send(self, message):
+            raise DeliveryError("SMTP login refused (535)")
+
+    monkeypatch.setattr(dispatch, "email_backend", lambda config, outbox=None: Refused([]))
+    with pytest.raises(DeliveryError):
+        run(app)
+    row = invitation(app)
+    assert (row.state, row.claimed_by, row.attempts) == (InvitationState.PLANNED, None, 0)
