@@ -56,4 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(design.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(api.bp)
+    from vocapp import campaigns, servicerequests
+
+    app.register_blueprint(campaigns.bp)
+    app.register_blueprint(servicerequests.bp)
     return app

@@ -16,6 +16,8 @@ __all__ = ["init_app", "NAVIGATION"]
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("main.index", "Home", frozenset(Role)),
     ("design.index", "Surveys", frozenset(Role)),
+    ("campaigns.index", "Campaigns", frozenset(Role)),
+    ("servicerequests.index", "Requests", frozenset(Role)),
     ("departments.index", "Departments", frozenset(Role)),
     ("admin.users", "Users", frozenset({Role.ADMIN})),
     ("audit.index", "Audit log", frozenset({Role.ADMIN, Role.DCXO})),
