@@ -139,14 +139,23 @@ def users_list():
 @with_appcontext
 def demo():
     """Load the demo data (idempotent) and print the demo logins."""
+    from vocapp import dispatch
     from vocapp.demo import load_demo
+    from vocapp.demo_city import load_demo_city
     from vocapp.demo_responses import load_demo_surveys
+    from vocapp.services.planning import plan_active
 
     logins = load_demo(Path(current_app.instance_path) / "demo_logins.json")
     added = load_demo_surveys()
     db.session.commit()
     if added:
         click.echo(f"Demo surveys published; {added} synthetic responses added over the last 90 days.")
+    click.echo(load_demo_city())
+    planned = sum(r.created for r in plan_active(db.session.connection()).values())
+    db.session.commit()
+    sent = dispatch.dispatch_once(current_app._get_current_object())
+    outbox = Path(current_app.instance_path) / "outbox"
+    click.echo(f"Demo campaign: {planned} invitation(s) planned; dispatch {sent}; see {outbox}.")
     click.echo("Demo logins:")
     for login in logins:
         click.echo(f"  {login.role.label:24} {login.email:40} {login.password}")
