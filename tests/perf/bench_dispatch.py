@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.perf.bench_respond import SetupError, build_app, prepare_target  # noqa: E402
+from tests.vocapp.campaigns.settings import defaults  # noqa: E402
 from tests.vocapp.delivery.smtpserver import RecordingHandler, SmtpServer  # noqa: E402
 
 __all__ = ["Result", "run", "main", "worker_main"]
@@ -76,11 +77,8 @@ def _seed(app, count: int) -> None:
         department = create_department(None, code="BEN", name="Bench")
         survey = create_survey(None, department=department, name="Bench survey", template="post_service")
         version = publish(None, survey)
-        values = dict(name="Bench", survey_version_id=version.id, departments=[], service_codes=[], channels=[],
-                      wards=[], excluded_service_codes=[], exclude_reopened=True, exclude_duplicates=True,
-                      sample_rate=1.0, delay_minutes=0, quiet_start=None, quiet_end=None,
-                      channel_order="email_only", reminders=0, reminder_after_hours=72, expiry_days=14,
-                      contact_cap_days=30, max_age_days=7, send_rate_per_minute=100_000)
+        values = defaults(name="Bench", survey_version_id=version.id, delay_minutes=0, channel_order="email_only",
+                          reminders=0, send_rate_per_minute=100_000)
         campaign = campaigns.create_campaign(None, department=department, survey=survey, values=values)
         campaigns.set_status(None, campaign, CampaignStatus.ACTIVE)
         conn = db.session.connection()

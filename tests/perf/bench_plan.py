@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.perf.bench_respond import SetupError, build_app, prepare_target  # noqa: E402
+from tests.vocapp.campaigns.settings import defaults  # noqa: E402
 
 __all__ = ["seed", "measure", "main"]
 
@@ -46,11 +47,8 @@ def seed(app, count: int) -> int:
         department = create_department(None, code="BEN", name="Bench")
         survey = create_survey(None, department=department, name="Bench survey", template="post_service")
         version = publish(None, survey)
-        values = dict(name="Bench", survey_version_id=version.id, departments=[], service_codes=[], channels=[],
-                      wards=[], excluded_service_codes=["SENSITIVE"], exclude_reopened=True,
-                      exclude_duplicates=True, sample_rate=0.5, delay_minutes=60, quiet_start="21:00",
-                      quiet_end="08:00", channel_order="email_first", reminders=1, reminder_after_hours=72,
-                      expiry_days=14, contact_cap_days=30, max_age_days=7, send_rate_per_minute=600)
+        values = defaults(name="Bench", survey_version_id=version.id, excluded_service_codes=["SENSITIVE"],
+                          sample_rate=0.5, quiet_start="21:00", quiet_end="08:00")
         campaign = campaigns.create_campaign(None, department=department, survey=survey, values=values)
         campaigns.set_status(None, campaign, campaign.status.__class__("active"))
         db.session.commit()

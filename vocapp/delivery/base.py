@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ __all__ = [
     "SmsBackend",
     "Transport",
     "email_backend",
+    "logged",
     "sms_backend",
 ]
 
@@ -97,6 +99,16 @@ class Outcome:
     def permanent_failure(cls, detail: str) -> Outcome:
         """Not sent and never will be: do not retry."""
         return cls(ok=False, permanent=True, detail=detail)
+
+
+def logged(log: logging.Logger, reference: str, outcome: Outcome) -> Outcome:
+    """Log an outcome by the message's reference (the address and the text never reach the log); return it."""
+    if outcome.ok:
+        log.debug("%s: %s", reference, outcome.detail)
+    else:
+        log.info("%s not sent (%s): %s", reference, "permanent" if outcome.permanent else "transient",
+                 outcome.detail)
+    return outcome
 
 
 class Transport:

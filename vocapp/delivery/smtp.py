@@ -12,7 +12,7 @@ import socket
 import ssl
 from collections.abc import Mapping
 
-from vocapp.delivery.base import DeliveryError, Email, InvalidMessage, Outcome, ServerUnavailable, Transport
+from vocapp.delivery.base import DeliveryError, Email, InvalidMessage, Outcome, ServerUnavailable, Transport, logged
 from vocapp.delivery.mail import MailFormat, Rendered
 
 __all__ = ["SECURITY_MODES", "SmtpBackend", "reply_outcome"]
@@ -220,9 +220,9 @@ class SmtpBackend(Transport):
         try:
             rendered = self.format.render(message)
         except InvalidMessage as exc:
-            return _logged(message, Outcome.permanent_failure(str(exc)))
+            return logged(log, message.reference, Outcome.permanent_failure(str(exc)))
         outcome = self._send(rendered, retry=True)
-        return _logged(message, outcome)
+        return logged(log, message.reference, outcome)
 
     def _send(self, rendered: Rendered, *, retry: bool) -> Outcome:
         try:
@@ -286,13 +286,3 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _logged(message: Email, outcome: Outcome) -> Outcome:
-    # The reference identifies the message; the address and the text never reach the log.
-    if outcome.ok:
-        log.debug("%s: %s", message.reference, outcome.detail)
-    else:
-        log.info("%s not sent (%s): %s", message.reference, "permanent" if outcome.permanent else "transient",
-                 outcome.detail)
-    return outcome

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 
-from vocapp.delivery.base import DeliveryError, InvalidMessage, Outcome, Sms, Transport
+from vocapp.delivery.base import DeliveryError, InvalidMessage, Outcome, Sms, Transport, logged
 from vocapp.delivery.sms import check_number
 
 __all__ = ["CONFIG_CODES", "INVALID_NUMBER_CODES", "UNSUBSCRIBED_CODE", "TwilioBackend", "response_outcome"]
@@ -131,7 +131,7 @@ class TwilioBackend(Transport):
         try:
             to = check_number(message.to)
         except InvalidMessage as exc:
-            return self._logged(message, Outcome.permanent_failure(str(exc)))
+            return logged(log, message.reference, Outcome.permanent_failure(str(exc)))
         form = {"To": to, "Body": message.body}
         if self.sender.startswith("MG") and len(self.sender) == 34:
             form["MessagingServiceSid"] = self.sender
@@ -142,19 +142,9 @@ class TwilioBackend(Transport):
         try:
             response = self._client.post(self.path, data=form)
         except httpx.TransportError as exc:
-            return self._logged(message, Outcome.transient_failure(_network_detail(exc)))
+            return logged(log, message.reference, Outcome.transient_failure(_network_detail(exc)))
         try:
             payload = response.json()
         except ValueError:
             payload = None
-        return self._logged(message, response_outcome(response.status_code, payload))
-
-    @staticmethod
-    def _logged(message: Sms, outcome: Outcome) -> Outcome:
-        # The reference identifies the message; the number and the text never reach the log.
-        if outcome.ok:
-            log.debug("%s: %s", message.reference, outcome.detail)
-        else:
-            log.info("%s not sent (%s): %s", message.reference, "permanent" if outcome.permanent else "transient",
-                     outcome.detail)
-        return outcome
+        return logged(log, message.reference, response_outcome(response.status_code, payload))

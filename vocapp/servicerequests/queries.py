@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, func, select
@@ -12,33 +10,12 @@ from sqlalchemy.orm import defer
 
 from vocapp.db import db
 from vocapp.models import Department, ImportRun, RejectedRow, ServiceRequest, User
+from vocapp.pagination import Page
 from vocapp.servicerequests.forms import UNMAPPED, RequestFilters
 
 __all__ = ["Page", "requests_page", "import_runs", "rejected_rows"]
 
 _R = ServiceRequest
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of rows, shaped like Flask-SQLAlchemy's pagination (for `_pager.html`)."""
-
-    items: list[Any]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def _scoped(query: Select, user: User) -> Select:

@@ -27,6 +27,7 @@ from surveys.questions import DRIVERS, Kind, Question
 from vocapp import labels
 from vocapp.db import db
 from vocapp.models import Answer, Response, ResponseSource, Survey, SurveyVersion, VersionStatus
+from vocapp.pagination import Page
 from vocapp.services.surveys import definition
 
 if TYPE_CHECKING:
@@ -238,26 +239,9 @@ class Comment:
         return language_name(self.language)
 
 
-@dataclass(frozen=True)
-class CommentPage:
-    """One page of a question's free-text answers, newest first."""
+#: One page of a question's free-text answers, newest first.
+CommentPage = Page
 
-    items: list[Comment]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 @dataclass

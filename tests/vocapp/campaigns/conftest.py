@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.vocapp.campaigns.settings import defaults
 from vocapp.connectors.records import RequestRecord
 from vocapp.db import db
 from vocapp.models import Campaign, Channel, Department, RequestStatus, Survey
@@ -12,16 +13,6 @@ from vocapp.services import surveys as design
 from vocapp.services.requests import Contacts, DepartmentMap, upsert
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles
-
-
-def defaults(**changes) -> dict:
-    values = dict(name="Post-service", departments=[], service_codes=[], channels=[], wards=[],
-                  excluded_service_codes=[], exclude_reopened=True, exclude_duplicates=True, sample_rate=1.0,
-                  delay_minutes=60, quiet_start=None, quiet_end=None, channel_order="email_first", reminders=1,
-                  reminder_after_hours=72, expiry_days=14, contact_cap_days=30, max_age_days=7,
-                  send_rate_per_minute=600)
-    values.update(changes)
-    return values
 
 
 @pytest.fixture()

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from tests.vocapp.campaigns.conftest import defaults
+from tests.vocapp.campaigns.settings import defaults
 from vocapp.db import db
 from vocapp.errors import ValidationError
 from vocapp.models import AuditEntry, Campaign, CampaignStatus, Survey

@@ -1,0 +1,31 @@
+"""One page of a longer list, shaped like Flask-SQLAlchemy's pagination (what `_pager.html` reads)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Page"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """The rows of page `page` (from 1) of `total`, `per_page` at a time."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
