@@ -1,0 +1,110 @@
+"""Cutting a CSV stream into chunks ready to store, in this process or in a forked reader process.
+
+Reading, parsing and preparing rows is pure Python and takes about as long as
+SQLite takes to store them, so a big import forks a reader process that
+produces chunks while this process stores the earlier ones (a pipeline of two:
+the second core does the parsing). Each chunk carries the file offset and line
+after its last row; the writer commits that with the batch the chunk ends.
+Small files, and systems without fork, use the same generator in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from queue import Empty
+
+from vocapp.connectors.csv_parse import RowParser
+from vocapp.connectors.csv_source import CsvSource
+from vocapp.connectors.csv_store import Prepared
+from vocapp.connectors.records import RejectedRecord, RequestRecord
+
+__all__ = ["Chunk", "chunks", "in_background", "can_fork"]
+
+
+@dataclass
+class Chunk:
+    """Consecutive rows of the file, parsed: the prepared upsert, quarantined rows, and where they end."""
+
+    prepared: Prepared
+    rejects: list[RejectedRecord]
+    #: Rows read (blank lines are not rows).
+    read: int
+    #: Byte offset and line number after the chunk's last row: where an import resumed after it starts.
+    offset: int
+    line: int
+    #: Agencies without a department so far (cumulative, for the report).
+    unmapped: dict[str, int] = field(default_factory=dict)
+
+
+def chunks(reader: CsvSource, parser: RowParser, prepare: Callable[[list[RequestRecord]], Prepared],
+           unmapped: dict[str, int], size: int) -> Iterator[Chunk]:
+    """Parse the file from where `reader` stands into chunks of at most `size` rows."""
+    for rows, lines, errors in reader.blocks(size):
+        records, rejects = parser.parse_rows(rows, lines)
+        rejects += [RejectedRecord(line, f"malformed CSV: {error}") for line, error in errors]
+        yield Chunk(prepare(records), rejects, len(rows) + len(errors), reader.offset, reader.line, dict(unmapped))
+
+
+def can_fork() -> bool:
+    """Whether a reader process can be forked here (not on Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class _Failed:
+    """What the reader process sends when it fails: the traceback, as text."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+#: Chunks the reader process may be ahead of the writer: enough to cover a commit (the writer then
+#: finds chunks waiting), few enough to keep memory bounded (16,000 rows at 250 a chunk).
+_AHEAD = 64
+
+
+def _produce(produce: Callable[[], Iterator[Chunk]], queue) -> None:
+    # Ctrl-C reaches the whole process group: the writer handles it and stops this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for chunk in produce():
+            queue.put(chunk)
+        queue.put(None)
+    except BaseException:  # everything goes back to the writer, which reports it
+        queue.put(_Failed(traceback.format_exc()))
+    queue.close()
+    queue.join_thread()
+
+
+def in_background(produce: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
+    """The chunks of `produce()`, made by a forked process while the caller stores the earlier ones.
+
+    The process inherits the open file and the parser (fork); chunks come back through a
+    queue at most a few deep. Closing the iterator stops the process.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(_AHEAD)
+    process = context.Process(target=_produce, args=(produce, queue), name="vocapp-csv-reader", daemon=True)
+    process.start()
+    try:
+        while True:
+            try:
+                chunk = queue.get(timeout=1.0)
+            except Empty:
+                if not process.is_alive():
+                    raise RuntimeError(f"the CSV reader process died (exit code {process.exitcode})") from None
+                continue
+            if chunk is None:
+                return
+            if isinstance(chunk, _Failed):
+                raise RuntimeError(f"the CSV reader process failed:\n{chunk.text}")
+            yield chunk
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        queue.close()
+        queue.cancel_join_thread()
