@@ -221,7 +221,7 @@ def test_a_byte_order_mark_and_lf_line_ends_read_the_same(app, runner, departmen
 
 
 def test_a_row_the_csv_reader_refuses_is_quarantined_and_the_next_ones_are_read(app, runner, tmp_path):
-    lines = (DATA / "la_small.csv").read_bytes().decode("utf-8").split("\r\n")
+    lines = (DATA / "la_small.csv").read_bytes().decode("utf-8").splitlines()
     broken = lines[1].replace("SR Created", "SR\rCreated")  # a bare carriage return in an unquoted field
     path = tmp_path / "la_cr.csv"
     path.write_bytes(("\n".join([lines[0], broken, lines[2]]) + "\n").encode("utf-8"))
