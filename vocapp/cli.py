@@ -170,7 +170,8 @@ def scheduler():
     sched = build_scheduler(current_app._get_current_object())
 
     def stop(signum, frame):
-        sched.shutdown(wait=False)
+        if sched.running:  # a second SIGTERM (e.g. from make's trap) finds it stopped already
+            sched.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     click.echo(f"Scheduler running {len(JOBS)} job(s): {', '.join(j.id for j in JOBS)}. Ctrl-C stops it.")
