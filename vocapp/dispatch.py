@@ -112,7 +112,7 @@ def _letter(conn: Connection, invitation_id: int) -> tuple[Letter, object] | Non
     ).first()
     if row is None or row.token_salt is None:
         return None
-    reminder = 0 if getattr(row.state, "value", row.state) == InvitationState.PLANNED.value else row.reminders_sent + 1
+    reminder = 0 if row.state == InvitationState.PLANNED else row.reminders_sent + 1
     letter = Letter(invitation_id=row.id, token=derive_token(row.token_salt, token_key()), language=row.language,
                     reminder=reminder, expires_at=row.expires_at, service_name=row.service_name,
                     closed_at=row.closed_at, email=row.contact_email, phone=row.contact_phone)
@@ -129,7 +129,7 @@ def _record(conn: Connection, invitation_id: int, worker: str, values: dict) -> 
 def _after(outcome: Outcome, row, campaign: Campaign, now: datetime, config) -> tuple[str, dict]:
     """The report key and the column values an outcome leads to."""
     if outcome.ok:
-        first = row.reminders_sent == 0 and getattr(row.state, "value", row.state) == InvitationState.PLANNED.value
+        first = row.state == InvitationState.PLANNED  # StrEnum: equal to the plain string a Core row may hold
         reminders_sent = row.reminders_sent if first else row.reminders_sent + 1
         more = reminders_sent < campaign.reminders
         values = {"attempts": 0, "last_error": None,
@@ -142,7 +142,7 @@ def _after(outcome: Outcome, row, campaign: Campaign, now: datetime, config) -> 
     if outcome.permanent or attempts >= config["DISPATCH_MAX_ATTEMPTS"]:
         reason = outcome.detail if outcome.permanent else f"gave up after {attempts} attempts: {outcome.detail}"
         # A failed reminder does not undo the first message: the resident can still answer.
-        if getattr(row.state, "value", row.state) != InvitationState.PLANNED.value:
+        if row.state != InvitationState.PLANNED:
             return "failed", {"attempts": attempts, "last_error": reason[:500], "next_attempt_at": None}
         return "failed", {"state": InvitationState.FAILED.value, "attempts": attempts, "last_error": reason[:500]}
     delay = timedelta(seconds=config["DISPATCH_RETRY_SECONDS"] * 2 ** (attempts - 1))

@@ -131,10 +131,6 @@ _COLUMNS = (_R.c.id, _R.c.source, _R.c.source_id, _R.c.status, _R.c.closed_at, _
             _R.c.contact_phone, _R.c.contact_hash, _R.c.contact_preference, _R.c.language)
 
 
-def _value(v) -> str | None:
-    return getattr(v, "value", v)
-
-
 def plan(conn: Connection, campaign: Campaign, *, now: datetime | None = None, dry_run: bool = False,
          survey_languages: tuple[str, ...] = ("en",)) -> PlanReport:
     """Apply the campaign's rules to requests closed in its window; add planned invitations unless `dry_run`.
@@ -161,9 +157,9 @@ def plan(conn: Connection, campaign: Campaign, *, now: datetime | None = None, d
     for r in conn.execute(query):
         report.counts["closed"] += 1
         if (r.department_id not in departments or (services and r.service_code not in services)
-                or (channels and _value(r.channel) not in channels) or (wards and r.ward not in wards)):
+                or (channels and r.channel not in channels) or (wards and r.ward not in wards)):
             rule = "filters"
-        elif _value(r.status) != RequestStatus.CLOSED:
+        elif r.status != RequestStatus.CLOSED:  # StrEnum: compares with plain strings too
             rule = "cancelled"
         elif campaign.exclude_reopened and r.reopened:
             rule = "reopened"
