@@ -14,7 +14,7 @@ run times
 checks the stored and quarantined counts, and prints both times, the rows/s,
 their ratio and PASS/FAIL.
 
-    .venv/bin/python tests/perf/bench_import.py [--rows 1000000] [--batch-size N] [--rounds 1] [--json]
+    .venv/bin/python tests/perf/bench_import.py [--rows 1000000] [--batch-size N] [--rounds 3] [--json]
 
 Exit status 0 when it passes, 1 when not, 2 when it could not run.
 """
@@ -147,10 +147,15 @@ def time_sqlite_import(path: Path, workdir: Path) -> float:
     return seconds
 
 
-def settle() -> None:
+def settle(seconds: float = 1.0) -> None:
     """Let the disk catch up: the previous measurement's writes must not be flushed during the next one."""
     os.sync()
-    time.sleep(1.0)
+    time.sleep(seconds)
+
+
+#: Seconds to rest after writing the file. Measured on the 2-core VM: an import started right after
+#: writing 345 MB took 20 s, one started 15 s later 15 s (the host's writeback and CPU share recover).
+REST_AFTER_BUILD = 15.0
 
 
 def measure(rows: int, batch_size: int, rounds: int, workdir: Path, say) -> Results:
@@ -162,6 +167,7 @@ def measure(rows: int, batch_size: int, rounds: int, workdir: Path, say) -> Resu
     path = workdir / f"la_{rows}.csv"
     say(f"writing {rows:,} rows to {path}")
     expected = build_file(LA_SAMPLE, rows, path)
+    settle(REST_AFTER_BUILD)
     vocapp_times, sqlite_times = [], []
     stored = rejected = 0
     for n in range(rounds):
@@ -220,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file")
     parser.add_argument("--batch-size", type=int, default=None, help="rows per committed batch (default: vocapp's)")
-    parser.add_argument("--rounds", type=int, default=1, help="time each import this many times; medians count")
+    parser.add_argument("--rounds", type=int, default=3, help="time each import this many times; medians count")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)

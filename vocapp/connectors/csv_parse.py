@@ -14,7 +14,6 @@ import dataclasses
 import json
 import operator
 from collections.abc import Callable, Sequence
-from itertools import repeat
 
 from vocapp.connectors.csv_formats import (
     CONTACTISH,
@@ -29,10 +28,10 @@ from vocapp.connectors.csv_formats import (
     text_cleaner,
     zone,
 )
-from vocapp.connectors.records import ImportError_, RejectedRecord, RequestRecord
+from vocapp.connectors.records import RejectedRecord, RequestRecord
 from vocapp.models.request import Channel, RequestStatus
 
-__all__ = ["RowParser"]
+__all__ = ["RowParser", "Parsed"]
 
 #: Fields whose cleaned cells are not remembered between chunks (distinct per row, or personal).
 _UNCACHED = frozenset({"source_id", "contact_email", "contact_phone", "duplicate_of", "parent_id"})
@@ -41,6 +40,35 @@ _CACHE_SIZE = 100_000
 #: RequestRecord's fields in constructor order, with their defaults.
 _RECORD_FIELDS = [(f.name, f.default if f.default is not dataclasses.MISSING else None)
                   for f in dataclasses.fields(RequestRecord)]
+_DEFAULTS = dict(_RECORD_FIELDS)
+
+
+@dataclasses.dataclass
+class Parsed:
+    """Records held column by column: field name -> one value per record; a field not read is absent.
+
+    What a CSV chunk parses into. The SQLite writer prepares its statement from the
+    columns without ever making a record (see csv_store); `records()` makes them.
+    """
+
+    columns: dict[str, list]
+    count: int
+
+    def column(self, name: str) -> Sequence:
+        """The values of field `name`, its default for every record when it was not read."""
+        found = self.columns.get(name)
+        return found if found is not None else (_DEFAULTS[name],) * self.count
+
+    def records(self) -> list[RequestRecord]:
+        """The RequestRecords, in order."""
+        if not self.count:
+            return []
+        return list(map(RequestRecord, *[self.column(name) for name, _ in _RECORD_FIELDS]))
+
+    @classmethod
+    def of(cls, records: Sequence[RequestRecord]) -> Parsed:
+        """The columns of `records`."""
+        return cls({name: [getattr(r, name) for r in records] for name, _ in _RECORD_FIELDS}, len(records))
 
 
 @dataclasses.dataclass
@@ -58,9 +86,14 @@ class _Field:
         cache, clean = self.cache, self.clean
         if cache is None:
             try:
-                return list(map(clean, cells))
+                many = getattr(clean, "many", None)  # text cleaners clean a whole column at once
+                return many(cells) if many else list(map(clean, cells))
             except RowRejected:
                 return [_guarded(clean, cell, j, errors) for j, cell in enumerate(cells)]
+        try:  # most chunks have no cell their column has not seen
+            return list(map(cache.__getitem__, cells))
+        except KeyError:
+            pass
         if len(cache) > _CACHE_SIZE:
             cache.clear()
         bad: dict[str, RowRejected] = {}
@@ -147,9 +180,14 @@ class RowParser:
     def parse_rows(self, rows: list[list[str]], lines: list[int]) -> tuple[list[RequestRecord],
                                                                            list[RejectedRecord]]:
         """The records of `rows` (in order) and the rejects of those quarantined; `lines` are their line numbers."""
+        parsed, rejects = self.parse_columns(rows, lines)
+        return parsed.records(), rejects
+
+    def parse_columns(self, rows: list[list[str]], lines: list[int]) -> tuple[Parsed, list[RejectedRecord]]:
+        """`parse_rows`, with the records kept as columns (a chunk of a big file never becomes objects)."""
         rejects: list[RejectedRecord] = []
         width = self.width
-        if any(len(row) != width for row in rows):
+        if rows and (min(map(len, rows)) != width or max(map(len, rows)) != width):
             malformed = [j for j, row in enumerate(rows) if len(row) != width]
             rejects += [self.reject(rows[j], lines[j], RowRejected(
                 "malformed row", f"{len(rows[j])} fields where the header has {width}")) for j in malformed]
@@ -157,7 +195,7 @@ class RowParser:
             rows = [row for j, row in enumerate(rows) if j not in skip]
             lines = [line for j, line in enumerate(lines) if j not in skip]
         if not rows:
-            return [], rejects
+            return Parsed({}, 0), rejects
         count = len(rows)
         # The columns the spec reads, one tuple each (an export has two or three times as many).
         cells = dict(zip(self._read, zip(*map(self._pick, rows), strict=True), strict=True))
@@ -166,25 +204,32 @@ class RowParser:
         self._complete(values, count, errors)
         if self._extra:
             values["extra"] = self._extras(cells, count, errors)
-        records = list(map(RequestRecord, *[values.get(name) or repeat(default, count)
-                                            for name, default in _RECORD_FIELDS]))
-        for j, record in enumerate(records):
-            try:
-                record.check()
-            except ImportError_ as exc:
-                errors.setdefault(j, self._contradiction(record, rows[j], exc))
+        self._check(values, rows, errors)
         if not errors:
-            return records, rejects
+            return Parsed(values, count), rejects
         rejects += [self.reject(rows[j], lines[j], exc) for j, exc in sorted(errors.items())]
-        return [record for j, record in enumerate(records) if j not in errors], rejects
+        kept = [j for j in range(count) if j not in errors]
+        return Parsed({name: [column[j] for j in kept] for name, column in values.items()}, len(kept)), rejects
+
+    def _check(self, values: dict[str, list], rows: list[list[str]], errors: dict[int, RowRejected]) -> None:
+        """RequestRecord.check over the columns: a request cannot be closed before it was requested."""
+        closed, requested = values.get("closed_at"), values.get("requested_at")
+        if closed is None or requested is None:
+            return
+        (closed_column, i), (requested_column, k) = self._where["closed_at"], self._where["requested_at"]
+        for j in [j for j, (end, start) in enumerate(zip(closed, requested, strict=True))
+                  if end is not None and start is not None and end < start]:
+            errors.setdefault(j, RowRejected("closed before requested", f"{closed_column} {rows[j][i].strip()!r} "
+                                                                        f"is before {requested_column} "
+                                                                        f"{rows[j][k].strip()!r}"))
 
     def _complete(self, values: dict[str, list], count: int, errors: dict[int, RowRejected]) -> None:
         """Fill in what follows from the cells: missing ids, default statuses and channels, codes, positions."""
         ids = values["source_id"]
-        if None in ids:
+        if not all(ids):
             column = self._where["source_id"][0]
             for j, value in enumerate(ids):
-                if value is None:
+                if not value:
                     errors.setdefault(j, RowRejected("missing request id", f"{column} is empty"))
         values["source"] = [self.source] * count
         status, closed = values.get("status"), values.get("closed_at")
@@ -220,12 +265,3 @@ class RowParser:
             extra = {key: column[j] for key, column in columns if column[j] is not None}
             extras.append(extra or None)
         return extras
-
-    def _contradiction(self, record: RequestRecord, row: list[str], exc: ImportError_) -> RowRejected:
-        """Why RequestRecord.check refused a record, naming the file's columns where it can."""
-        where = self._where
-        if not (record.closed_at and record.requested_at and record.closed_at < record.requested_at):
-            return RowRejected("invalid request", str(exc))
-        (closed, i), (requested, j) = where["closed_at"], where["requested_at"]
-        return RowRejected("closed before requested",
-                           f"{closed} {row[i].strip()!r} is before {requested} {row[j].strip()!r}")

@@ -9,6 +9,7 @@ and running the import again on the same file continues after the last one.
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,14 +27,17 @@ from vocapp.connectors.csv_session import (
     check_departments,
     checkpoint,
     count_requests,
+    defer_indexes,
     department_ids,
     finish_run,
     import_lock,
     restore_connection,
+    restore_indexes,
     resumable_run,
     start_run,
     store_rejects,
     tune_connection,
+    worth_deferring,
 )
 from vocapp.connectors.csv_source import CsvSource, UnusableFile, check_encoding, fingerprint
 from vocapp.connectors.csv_store import BatchWriter
@@ -175,11 +179,21 @@ class _Run:
     def store(self, batch_size: int, parallel: bool | None,
               progress: Callable[[int, int], None] | None) -> None:
         """Store the file from the run's resume point on, a committed batch at a time."""
+        remaining = self.reader.size - self.offset
         if parallel is None:
-            parallel = self.reader.size - self.offset > PARALLEL_BYTES
+            parallel = remaining > PARALLEL_BYTES
+        conn, writer = self.conn, self.writer
+        # A bulk load builds the secondary indexes at the end, and one that died left them to us.
+        restore_indexes(conn)
+        deferred = worth_deferring(conn, remaining)
+        if deferred:
+            defer_indexes(conn)
         stream = in_background(lambda: self._chunks(batch_size)) if parallel and can_fork() \
             else self._chunks(batch_size)
-        conn, writer = self.conn, self.writer
+        # The rows received make no reference cycles, but their millions of tuples would trigger cycle
+        # collections over the whole process (the app's objects too); refcounting frees them all.
+        collecting = gc.isenabled()
+        gc.disable()
         pending = {"read": 0, "stored": 0, "rejected": 0}
         last: Chunk | None = None
         try:
@@ -203,9 +217,18 @@ class _Run:
             raise
         finally:
             stream.close()  # stops the reader process
+            if collecting:
+                gc.enable()
+            writer.close()
+            if deferred:
+                began = time.perf_counter()
+                restore_indexes(conn)
+                self.notes.append(f"bulk load: the request indexes were built after it "
+                                  f"({time.perf_counter() - began:.1f} s)")
 
     def _commit(self, last: Chunk, pending: dict[str, int]) -> None:
         """Commit the batch with the run's counts and resume point (after `last`, its final chunk)."""
+        self.writer.flush()
         checkpoint(self.conn, self.run_id, read=pending["read"], stored=pending["stored"],
                    rejected=pending["rejected"], offset=last.offset, line=last.line)
         check_departments(self.conn, self.known_departments)

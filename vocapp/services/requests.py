@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vocapp.connectors.records import RequestRecord
@@ -21,7 +21,7 @@ from vocapp.contacts import contact_hash, hash_key, normalize_email, normalize_p
 from vocapp.db import utcnow
 from vocapp.models import Channel, Department, RequestStatus, ServiceRequest
 
-__all__ = ["DepartmentMap", "Contacts", "upsert", "row_values"]
+__all__ = ["DepartmentMap", "Contacts", "upsert", "row_values", "contact_values"]
 
 _T = ServiceRequest.__table__
 #: Columns an upsert overwrites on conflict (identity, first_seen_at and reopened are handled apart).
@@ -56,6 +56,14 @@ class DepartmentMap:
             self.unmapped[agency] = self.unmapped.get(agency, 0) + 1
         return found
 
+    def column(self, agencies: Sequence[str | None]) -> list[int | None]:
+        """The department of each of `agencies`, as calling the map on each would give (and count)."""
+        found = {agency: self._ids.get(agency.strip().upper()) if agency else None for agency in set(agencies)}
+        for agency, id_ in found.items():
+            if agency and id_ is None:
+                self.unmapped[agency] = self.unmapped.get(agency, 0) + agencies.count(agency)
+        return list(map(found.__getitem__, agencies))
+
 
 @dataclass
 class Contacts:
@@ -71,11 +79,21 @@ class Contacts:
         return cls(hash_key(), timedelta(days=config["CONTACT_RETENTION_DAYS"]), config["DEFAULT_PHONE_REGION"])
 
 
+def contact_values(email: str | None, phone: str | None, closed_at: datetime | None, contacts: Contacts,
+                   now: datetime) -> tuple[str | None, str | None, str | None]:
+    """(email, phone, hash) as stored: normalised, the hash always, the details only within retention."""
+    email = normalize_email(email)
+    phone = normalize_phone(phone, contacts.region)
+    hashed = contact_hash(email or phone, contacts.key)
+    if closed_at is not None and closed_at < now - contacts.retention:
+        return None, None, hashed
+    return email, phone, hashed
+
+
 def row_values(record: RequestRecord, department_id: int | None, contacts: Contacts, now: datetime) -> dict:
     """The service_requests row of a record: normalised contacts, their hash, the retention rule."""
-    email = normalize_email(record.contact_email)
-    phone = normalize_phone(record.contact_phone, contacts.region)
-    expired = record.closed_at is not None and record.closed_at < now - contacts.retention
+    email, phone, hashed = contact_values(record.contact_email, record.contact_phone, record.closed_at, contacts,
+                                          now)
     return {
         "source": record.source, "source_id": record.source_id, "service_code": record.service_code,
         "service_name": record.service_name, "agency": record.agency, "department_id": department_id,
@@ -84,16 +102,16 @@ def row_values(record: RequestRecord, department_id: int | None, contacts: Conta
         "status_notes": record.status_notes, "requested_at": record.requested_at,
         "source_updated_at": record.source_updated_at, "closed_at": record.closed_at,
         "reopened": False, "duplicate_of": record.duplicate_of, "parent_id": record.parent_id,
-        "contact_email": None if expired else email, "contact_phone": None if expired else phone,
-        "contact_hash": contact_hash(email or phone, contacts.key),
+        "contact_email": email, "contact_phone": phone, "contact_hash": hashed,
         "contact_preference": record.contact_preference, "extra": record.extra,
         "first_seen_at": now, "last_seen_at": now,
     }
 
 
-def _statement(dialect_name: str):
+def _statement(dialect_name: str, rows: Select | None = None):
+    """The upsert of row values: given as parameters, or the rows a SELECT of every column gives."""
     insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    stmt = insert(_T)
+    stmt = insert(_T) if rows is None else insert(_T).from_select(list(rows.selected_columns.keys()), rows)
     new, old = stmt.excluded, _T.c
     updates = {name: new[name] for name in _UPDATED}
     # Contacts: a row without them (a source that omits them, or past retention) keeps what is stored.

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from vocapp.connectors import csv_store
-from vocapp.connectors.csv_formats import LA, find_mojibake
-from vocapp.connectors.csv_parse import RowParser
+from vocapp.connectors import csv_run, csv_store
+from vocapp.connectors.csv_formats import LA, RowRejected, find_mojibake, text_cleaner
+from vocapp.connectors.csv_parse import Parsed, RowParser
 from vocapp.connectors.csv_run import import_file
-from vocapp.connectors.csv_session import import_lock
+from vocapp.connectors.csv_session import defer_indexes, import_lock, worth_deferring
 from vocapp.connectors.csv_source import fingerprint
 from vocapp.connectors.records import RequestRecord
 from vocapp.db import db
@@ -352,6 +352,99 @@ def test_the_reader_process_stores_what_the_in_process_reader_stores(app, depart
         return sorted((r.source_id, r.status, r.requested_at, r.closed_at, r.zip, r.ward) for r in rows.values())
 
     assert shape(stored(app, "forked")) == shape(stored(app, "inline"))
+
+
+def _indexes(app) -> set[str]:
+    with app.app_context():
+        return set(db.session.connection().exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'service_requests' "
+            "AND sql IS NOT NULL").scalars())
+
+
+SECONDARY = {"ix_service_requests_closed_at", "ix_service_requests_contact_hash",
+             "ix_service_requests_department_closed"}
+
+
+def test_a_bulk_load_drops_the_secondary_indexes_and_builds_them_at_the_end(app, departments, monkeypatch):
+    assert _indexes(app) == SECONDARY
+    seen = []
+    execute = csv_store.BatchWriter.execute
+
+    def watching(self, prepared):
+        seen.append(set(self.conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'service_requests'").scalars()))
+        return execute(self, prepared)
+
+    monkeypatch.setattr(csv_store.BatchWriter, "execute", watching)
+    monkeypatch.setattr(csv_run, "worth_deferring", lambda conn, remaining: True)
+    with app.app_context():
+        report = import_file(DATA / "la_small.csv", LA, "la", batch_size=2)
+    assert report.rows_stored == 3
+    assert seen and all(not (names & SECONDARY) for names in seen)  # the unique key stays: the upsert needs it
+    assert _indexes(app) == SECONDARY
+
+
+def test_indexes_a_dead_bulk_load_left_dropped_are_built_by_the_next_import(app, departments):
+    with app.app_context():
+        defer_indexes(db.session.connection())  # as an import killed mid-way leaves them
+    assert not _indexes(app) & SECONDARY
+    with app.app_context():
+        import_file(DATA / "la_small.csv", LA, "la")
+    assert _indexes(app) == SECONDARY
+
+
+def test_a_small_file_into_a_big_table_keeps_the_indexes(app):
+    with app.app_context():
+        conn = db.session.connection()
+        assert not worth_deferring(conn, 1 << 20)  # 1 MB: not worth rebuilding for
+        assert worth_deferring(conn, 64 << 20)  # 64 MB into an empty table
+        conn.execute(ServiceRequest.__table__.insert(), [
+            {"id": 10_000_000, "source": "x", "source_id": "1", "channel": "web", "status": "open", "reopened": False,
+             "first_seen_at": datetime(2026, 1, 1, tzinfo=UTC), "last_seen_at": datetime(2026, 1, 1, tzinfo=UTC)}])
+        assert not worth_deferring(conn, 64 << 20)  # some 300,000 rows into ten million
+
+
+def test_department_lookup_over_a_column_matches_one_call_per_row(app, departments):
+    agencies = ["STR", "BOS", None, "XYZ", "str ", "XYZ", "", "QQ"]
+    with app.app_context():
+        conn = db.session.connection()
+        one_by_one, by_column = DepartmentMap(conn), DepartmentMap(conn)
+        assert by_column.column(agencies) == [one_by_one(agency) for agency in agencies]
+    assert by_column.unmapped == one_by_one.unmapped and by_column.unmapped["XYZ"] == 2
+
+
+@pytest.mark.parametrize("cells", [
+    [" 1-100", "1-101 ", "A'B"],
+    ["1", "", "3"],  # a blank id is None
+    ["Señor", "x"],  # not ASCII: checked for mojibake one by one
+    ["Caf\u00c3\u00a9", "x"],  # mojibake
+    ["x" * 81, "y"],  # too long for an id
+])
+def test_a_text_column_is_cleaned_as_each_cell_would_be(cells):
+    clean = text_cleaner("source_id", "SRNumber")
+
+    def one(cell):
+        try:
+            return clean(cell)
+        except RowRejected as exc:
+            return str(exc)
+
+    expected = [one(cell) for cell in cells]
+    try:
+        got = clean.many(cells)
+    except RowRejected as exc:  # a column with a bad cell raises, and the parser goes cell by cell
+        assert str(exc) in expected
+    else:
+        assert got == expected
+
+
+def test_records_survive_the_trip_through_columns():
+    records = [RequestRecord(source="s", source_id=str(i), status=RequestStatus.CLOSED, agency=agency,
+                             latitude=1.5 * i, extra={"k": i} if i else None)
+               for i, agency in enumerate(["A", None, "B"])]
+    parsed = Parsed.of(records)
+    assert parsed.count == 3 and parsed.records() == records
+    assert Parsed({}, 0).records() == []
 
 
 def test_the_fast_sqlite_path_stores_exactly_what_upsert_stores(app, departments):
