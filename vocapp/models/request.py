@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vocapp.db import Base, UTCDateTime, utcnow
@@ -109,7 +109,7 @@ class ImportRun(Base):
     rows_stored: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     #: Byte offset and line number after the last committed batch (CSV); a rerun starts there.
-    resume_offset: Mapped[int] = mapped_column(Integer, default=0)
+    resume_offset: Mapped[int] = mapped_column(BigInteger, default=0)  # files over 2 GB
     resume_line: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
 
