@@ -1,0 +1,108 @@
+"""`analyze`: label, compound score, language, flags and confidence of residents' comments, in batches."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+
+from surveys.sentiment.data import Lexicon, data_version, lexicon
+from surveys.sentiment.language import identify
+from surveys.sentiment.model import FLAG_VALENCE, Sentiment, label_of
+from surveys.sentiment.scorer import DomainVader, compound, emoji_sum, generic_sum
+from surveys.sentiment.vader import plain
+
+__all__ = ["analyze", "VERSION", "MODES", "MAX_CHARS"]
+
+#: The analyser's rules; VERSION adds a hash of the data files, so stored scores know when to be redone.
+ENGINE_VERSION = "1"
+MODES = ("domain", "general")
+#: Characters of a comment that are read (a 100 KB paste is scored on its start, in bounded time).
+MAX_CHARS = 5_000
+#: Reliability of the English scorer (VADER with the domain layer).
+_ENGLISH_CONFIDENCE = 0.9
+_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
+
+
+def _version() -> str:
+    return f"{ENGINE_VERSION}+{data_version()}"
+
+
+VERSION = _version()
+
+
+@cache
+def _english() -> DomainVader:
+    lex = lexicon("en")
+    if lex is None:
+        raise RuntimeError("surveys/data/sentiment/en.toml is missing")
+    return DomainVader(lex)
+
+
+def _clean(text: object) -> str:
+    """The text to read: a string, without control characters or replacement marks, at most MAX_CHARS."""
+    value = text if isinstance(text, str) else "" if text is None else str(text)
+    return _JUNK.sub(" ", value[:MAX_CHARS])
+
+
+def _flags(lowered: str, lex: Lexicon | None, english: Lexicon) -> tuple[str, ...]:
+    """The flags the text raises, by its language's patterns and English's (residents mix them)."""
+    raised = {name for name, pattern in english.flags if pattern.search(lowered)}
+    if lex is not None and lex is not english:
+        raised.update(name for name, pattern in lex.flags if pattern.search(lowered))
+    return tuple(sorted(raised, key=list(FLAG_VALENCE).index))
+
+
+def _one(text: str, mode: str) -> Sentiment:
+    cleaned = _clean(text)
+    if not cleaned.strip():
+        return Sentiment("neutral", 0.0, "und", (), 0.0)
+    language, certainty = identify(cleaned)
+    if mode == "general":
+        score = plain().polarity_scores(cleaned)["compound"]
+        return Sentiment(label_of(score), score, language, (), round(0.6 * max(certainty, 0.5), 3))
+    english = _english()
+    lex = lexicon(language) if language != "und" else None
+    fixed = english.fix(cleaned) if language in ("en", "und") else cleaned
+    flags = _flags(fixed.lower(), lex, english.lex)
+    if language in ("en", "und") or lex is None:
+        total = english.valence_sum(fixed)
+        reliability = _ENGLISH_CONFIDENCE if language == "en" else 0.5
+    else:
+        total = generic_sum(lex, cleaned)
+        reliability = lex.confidence
+    total += emoji_sum(cleaned) + sum(FLAG_VALENCE[name] for name in flags)
+    score = round(compound(total), 4)
+    confidence = reliability * (certainty if language != "und" else 1.0)
+    return Sentiment(label_of(score), score, language, flags, round(confidence, 3))
+
+
+def analyze(texts: Iterable[str], mode: str = "domain") -> list[Sentiment]:
+    """The sentiment of each text, in order.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        Residents' comments, in any of the resident languages; empty strings,
+        whitespace, emoji only and junk are fine.
+    mode : {"domain", "general"}
+        ``domain`` (default) reads 311 comments: VADER with the domain layer for
+        English, per-language lexicons and rules for the others, flags.
+        ``general`` is plain nltk VADER (no flags).
+
+    Returns
+    -------
+    list of Sentiment
+
+    Examples
+    --------
+    >>> [s.label for s in analyze(["They closed my ticket but nothing was fixed", "Thank you, fixed fast!"])]
+    ['negative', 'positive']
+    >>> analyze(["They closed my ticket but nothing was fixed"])[0].flags
+    ('closed_not_fixed',)
+    >>> analyze([""])[0]
+    Sentiment(label='neutral', compound=0.0, language='und', flags=(), confidence=0.0)
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return [_one(text, mode) for text in texts]

