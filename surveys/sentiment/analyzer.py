@@ -47,9 +47,17 @@ def _clean(text: object) -> str:
 
 def _flags(lowered: str, lex: Lexicon | None, english: Lexicon) -> tuple[str, ...]:
     """The flags the text raises, by its language's patterns and English's (residents mix them)."""
-    raised = {name for name, pattern in english.flags if pattern.search(lowered)}
-    if lex is not None and lex is not english:
-        raised.update(name for name, pattern in lex.flags if pattern.search(lowered))
+    raised = set()
+    for data in (english, lex) if lex is not None and lex is not english else (english,):
+        holds = lowered.__contains__
+        for name, patterns in data.flags:
+            if name in raised:
+                continue
+            for pattern, starts in patterns:
+                # A pattern whose every match starts with one of `starts` needs one of them in the text.
+                if (starts is None or any(map(holds, starts))) and pattern.search(lowered):
+                    raised.add(name)
+                    break
     return tuple(sorted(raised, key=list(FLAG_VALENCE).index))
 
 

@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from re import _constants as _sre  # the regex parser: what a pattern must start with
+from re import _parser as _sre_parser
 
 from surveys.sentiment.model import FLAGS
 
@@ -75,8 +77,8 @@ class Lexicon:
     contrast: tuple[tuple[str, ...], ...] = ()
     boosters: dict[str, float] = field(default_factory=dict)
     markers: frozenset[str] = frozenset()
-    #: (flag, pattern) in FLAGS order.
-    flags: list[tuple[str, re.Pattern]] = field(default_factory=list)
+    #: (flag, [(pattern, the strings a match must start with, or None when unknown)]), in FLAGS order.
+    flags: list[tuple[str, list[tuple[re.Pattern, frozenset[str] | None]]]] = field(default_factory=list)
     #: Words naming the reported problem ("broken", "leaking"): no sentiment where they describe a thing.
     problems: frozenset[str] = frozenset()
     #: Words that make an outcome partial ("only cleaned half").
@@ -182,13 +184,69 @@ def _build(path: Path) -> Lexicon:
         if name not in FLAGS:
             raise LexiconError(f"{path}: unknown flag {name!r} (known: {', '.join(FLAGS)})")
         patterns = [patterns] if isinstance(patterns, str) else list(patterns)
-        if patterns:
+        compiled = []
+        for pattern in patterns:
             try:
-                lex.flags.append((name, re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)))
+                starts = literal_starts(pattern)
+                compiled.append((re.compile(pattern, re.IGNORECASE), frozenset(starts) if starts else None))
             except re.error as exc:
-                raise LexiconError(f"{path}: [flags] {name}: {exc}") from exc
+                raise LexiconError(f"{path}: [flags] {name}: {exc} in {pattern!r}") from exc
+        if compiled:
+            lex.flags.append((name, compiled))
     lex.flags.sort(key=lambda item: FLAGS.index(item[0]))
     return lex
+
+
+def literal_starts(pattern: str) -> tuple[str, ...] | None:
+    """Strings every match of `pattern` starts with (lower-cased), or None when some match need not.
+
+    A regular expression search tries every position of the text; most comments raise
+    no flag, and checking first that one of these strings occurs (``in``, at memory
+    speed) skips the search for them.
+
+    >>> literal_starts(r"\\b(closed|resolved)\\b.{0,9}still|\\bnot yet")
+    ('closed', 'not yet', 'resolved')
+    >>> literal_starts(r"\\b\\d+ weeks") is None
+    True
+    """
+    try:
+        parsed = _sre_parser.parse(pattern)
+    except re.error:
+        return None
+    found = _starts(list(parsed))
+    return tuple(sorted(found)) if found else None
+
+
+def _starts(items: list) -> set[str] | None:
+    i = 0  # zero-width starts (\b, ^, look-behinds) say nothing of the first character
+    while i < len(items) and items[i][0] in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+        i += 1
+    if i == len(items):
+        return None
+    op, av = items[i]
+    if op is _sre.LITERAL:
+        text = ""
+        while i < len(items) and items[i][0] is _sre.LITERAL:
+            text += chr(items[i][1])
+            i += 1
+        return {text.lower()}
+    if op is _sre.IN and len(av) <= 8 and all(kind is _sre.LITERAL for kind, _ in av):
+        return {chr(code).lower() for _, code in av}
+    if op is _sre.SUBPATTERN:
+        inner = _starts(list(av[-1]))
+        if inner is None:
+            return None
+        rest = _starts(items[i + 1:]) if all(s == "" for s in inner) else None
+        return rest if rest is not None and all(s == "" for s in inner) else inner
+    if op is _sre.BRANCH:
+        union: set[str] = set()
+        for branch in av[1]:
+            found = _starts(list(branch))
+            if not found or "" in found:
+                return None
+            union |= found
+        return union
+    return None
 
 
 @cache

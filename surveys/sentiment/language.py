@@ -10,6 +10,7 @@ adds the share of the comment's words that are among its language's markers
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from functools import cache
 
@@ -71,14 +72,34 @@ def _model():
     return fasttext.load_model(path)
 
 
+_ASCII_LETTERS = re.compile(r"[A-Za-z]")
+
+
 def _script(text: str) -> str | None:
+    """The writing system most of the letters of `text` are in (None without letters)."""
+    if text.isascii():
+        return "latin" if _ASCII_LETTERS.search(text) else None
     counts: dict[str, int] = {}
-    for char in text:
-        if char.isalpha() or unicodedata.category(char).startswith("M"):
-            script = script_of(char)
-            if script:
-                counts[script] = counts.get(script, 0) + 1
+    latin = len(_ASCII_LETTERS.findall(text))
+    if latin:
+        counts["latin"] = latin
+    if not text.isascii():
+        for char in set(text):
+            if ord(char) > 127 and (char.isalpha() or unicodedata.category(char).startswith("M")):
+                script = script_of(char)
+                if script:
+                    counts[script] = counts.get(script, 0) + text.count(char)
     return max(counts, key=counts.get) if counts else None
+
+
+def _marker_hits(words: list[str], candidates: tuple[str, ...]) -> dict[str, float]:
+    """Each candidate's share of `words` among its markers."""
+    data = lexicons()
+    hits = {}
+    for code in candidates:
+        lex = data.get(code)
+        hits[code] = sum(w in lex.markers for w in words) / len(words) if lex is not None and words else 0.0
+    return hits
 
 
 def identify(text: str) -> tuple[str, float]:
@@ -95,20 +116,18 @@ def identify(text: str) -> tuple[str, float]:
     candidates = _BY_SCRIPT[script]
     if len(candidates) == 1:
         return candidates[0], 1.0
-    labels, probs = _model().predict(" ".join(text.split()), k=20)
-    scores = dict.fromkeys(candidates, 0.0)
+    hits = _marker_hits(tokens(text), candidates)
+    # Plain English (most comments) is told by its words alone: no model call needed.
+    ranked = sorted(hits.values(), reverse=True)
+    if text.isascii() and hits.get("en", 0) >= 0.3 and hits["en"] == ranked[0] and ranked[1] <= hits["en"] / 3:
+        return "en", 0.95
+    labels, probs = _model().predict(" ".join(text.split()), k=8)
+    scores = {code: _MARKER_WEIGHT * share for code, share in hits.items()}
     for label, prob in zip(labels, probs, strict=True):
         code = label.removeprefix("__label__")
         code = _ALIASES.get(code, code)
         if code in scores:
             scores[code] += float(prob)
-    words = tokens(text)
-    if words:
-        data = lexicons()
-        for code in candidates:
-            lex = data.get(code)
-            if lex is not None and lex.markers:
-                scores[code] += _MARKER_WEIGHT * sum(w in lex.markers for w in words) / len(words)
     best = max(candidates, key=lambda code: (scores[code], code == "en"))
     total = sum(scores.values())
     return best, round(scores[best] / total, 3) if total else 0.0

@@ -56,7 +56,10 @@ def emoji_sum(text: str) -> float:
 def _contrast(lowered: list[str], contrast: tuple[tuple[str, ...], ...]) -> int | None:
     """The position of the last contrast word (its last token), or None."""
     last = None
+    present = set(lowered)
     for words in contrast:
+        if words[0] not in present:
+            continue
         n = len(words)
         for i in range(len(lowered) - n + 1):
             if tuple(lowered[i:i + n]) == words and (last is None or i + n - 1 > last):
