@@ -92,13 +92,27 @@ def _script(text: str) -> str | None:
     return max(counts, key=counts.get) if counts else None
 
 
+@cache
+def _marker_index() -> dict[str, tuple[str, ...]]:
+    """Marker word -> the languages it marks."""
+    index: dict[str, list[str]] = {}
+    for code, lex in lexicons().items():
+        for word in lex.markers:
+            index.setdefault(word, []).append(code)
+    return {word: tuple(codes) for word, codes in index.items()}
+
+
 def _marker_hits(words: list[str], candidates: tuple[str, ...]) -> dict[str, float]:
     """Each candidate's share of `words` among its markers."""
-    data = lexicons()
-    hits = {}
-    for code in candidates:
-        lex = data.get(code)
-        hits[code] = sum(w in lex.markers for w in words) / len(words) if lex is not None and words else 0.0
+    hits = dict.fromkeys(candidates, 0.0)
+    index = _marker_index()
+    for word in words:
+        for code in index.get(word, ()):
+            if code in hits:
+                hits[code] += 1.0
+    if words:
+        for code in hits:
+            hits[code] /= len(words)
     return hits
 
 
