@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import cache
 
@@ -22,6 +23,8 @@ MAX_CHARS = 5_000
 #: Reliability of the English scorer (VADER with the domain layer).
 _ENGLISH_CONFIDENCE = 0.9
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
+#: Arabic short vowels, shadda and tatweel: optional in writing, so lexicons list words without them.
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
 
 
 def _version() -> str:
@@ -42,7 +45,11 @@ def _english() -> DomainVader:
 def _clean(text: object) -> str:
     """The text to read: a string, without control characters or replacement marks, at most MAX_CHARS."""
     value = text if isinstance(text, str) else "" if text is None else str(text)
-    return _JUNK.sub(" ", value[:MAX_CHARS])
+    value = _JUNK.sub(" ", value[:MAX_CHARS])
+    if not value.isascii():
+        # Composed accents (Vietnamese typed in decomposed form) and no optional Arabic marks.
+        value = _ARABIC_MARKS.sub("", unicodedata.normalize("NFC", value))
+    return value
 
 
 def _flags(lowered: str, lex: Lexicon | None, english: Lexicon) -> tuple[str, ...]:

@@ -34,7 +34,7 @@ _BY_SCRIPT = {
 _ALIASES = {"ceb": "tl", "fil": "tl", "war": "tl", "pnb": "ur", "arz": "ar", "ary": "ar", "yue": "zh", "wuu": "zh",
             "uk": "ru", "be": "ru", "gl": "pt", "ca": "es", "ast": "es", "oc": "fr", "wa": "fr"}
 #: Weight of the marker-word share against fastText's probability.
-_MARKER_WEIGHT = 0.6
+_MARKER_WEIGHT = 1.5
 
 
 def script_of(char: str) -> str | None:
