@@ -139,23 +139,29 @@ def users_list():
 @with_appcontext
 def demo():
     """Load the demo data (idempotent) and print the demo logins."""
-    from vocapp import dispatch
+    from vocapp import dispatch, jobs
     from vocapp.demo import load_demo
     from vocapp.demo_city import load_demo_city
     from vocapp.demo_responses import load_demo_surveys
     from vocapp.services.planning import plan_active
 
     logins = load_demo(Path(current_app.instance_path) / "demo_logins.json")
+    load_demo_surveys(populate=False)  # the demo city's campaign needs the published surveys
+    db.session.commit()
+    click.echo(load_demo_city())
+    # Responses come after the city, so most of them answer one of its closed requests (service and ward).
     added = load_demo_surveys()
     db.session.commit()
     if added:
         click.echo(f"Demo surveys published; {added} synthetic responses added over the last 90 days.")
-    click.echo(load_demo_city())
     planned = sum(r.created for r in plan_active(db.session.connection()).values())
     db.session.commit()
     sent = dispatch.dispatch_once(current_app._get_current_object())
     outbox = Path(current_app.instance_path) / "outbox"
     click.echo(f"Demo campaign: {planned} invitation(s) planned; dispatch {sent}; see {outbox}.")
+    # What the scheduler's sentiment job would do within a minute, now, so the results pages are full.
+    scored = jobs.sentiment(current_app._get_current_object())
+    click.echo(f"Sentiment: {scored} comment(s) analysed." if scored else "Sentiment: every comment is analysed.")
     click.echo("Demo logins:")
     for login in logins:
         click.echo(f"  {login.role.label:24} {login.email:40} {login.password}")
@@ -282,9 +288,10 @@ def init_app(app) -> None:
     """Register vocapp's commands on the app (so `flask --app vocapp` has them too)."""
     from vocapp.connectors.csvimport import requests_group
     from vocapp.connectors.open311 import open311_group
+    from vocapp.sentiment_cli import sentiment_command
 
     for command in (db_group, users_group, demo, scheduler, translations_group, requests_group, open311_group,
-                    dispatch_command, campaigns_group):
+                    dispatch_command, campaigns_group, sentiment_command):
         app.cli.add_command(command)
 
 

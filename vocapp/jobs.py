@@ -17,7 +17,9 @@ from vocapp import dispatch
 from vocapp.connectors.open311 import poll_configured
 from vocapp.db import db, utcnow
 from vocapp.models import Heartbeat
+from vocapp.services import sentiment as sentiment_service
 from vocapp.services.planning import plan_active
+from vocapp.writelock import write_turn
 
 __all__ = ["Job", "JOBS", "build_scheduler", "run_job", "heartbeat"]
 
@@ -82,8 +84,33 @@ def purge(app: Flask) -> None:
     dispatch.purge_contacts(db.session.connection(), timedelta(days=app.config["CONTACT_RETENTION_DAYS"]))
 
 
+def sentiment(app: Flask) -> int:
+    """Score free-text answers not analysed by the current analyser, a committed batch at a time, until none
+    are left (so a new answer is scored within one interval, and a new analyser version re-scores them all).
+
+    Scoring happens before the batch takes SQLite's write turn, so residents' submissions wait only for
+    the UPDATE. Returns how many answers were scored.
+    """
+    done = 0
+    while True:
+        rows = sentiment_service.pending(sentiment_service.BATCH)
+        if not rows:
+            break
+        values = sentiment_service.analyse(rows)
+        with write_turn(db.session.connection()):
+            sentiment_service.store(values)
+            db.session.commit()
+        done += len(rows)
+        if len(rows) < sentiment_service.BATCH:
+            break
+    if done:
+        log.info("sentiment: %s answer(s) scored", done)
+    return done
+
+
 #: Every periodic job. Several scheduler processes may run them all at once: polls
-#: and plans are idempotent upserts, sending claims rows (see vocapp.dispatch).
+#: and plans are idempotent upserts, sending claims rows (see vocapp.dispatch), sentiment
+#: claims its batches on PostgreSQL and writes the same values twice at worst on SQLite.
 JOBS: list[Job] = [
     Job("heartbeat", heartbeat, lambda app: app.config["SCHEDULER_HEARTBEAT_SECONDS"]),
     Job("poll", poll, lambda app: app.config["SCHEDULE_POLL_SECONDS"]),
@@ -92,6 +119,7 @@ JOBS: list[Job] = [
     Job("remind", remind, lambda app: app.config["SCHEDULE_SEND_SECONDS"]),
     Job("expire", expire, lambda app: app.config["SCHEDULE_PURGE_SECONDS"]),
     Job("purge", purge, lambda app: app.config["SCHEDULE_PURGE_SECONDS"]),
+    Job("sentiment", sentiment, lambda app: app.config["SCHEDULE_SENTIMENT_SECONDS"]),
 ]
 
 

@@ -211,7 +211,11 @@ class Answer(Base):
 
     __tablename__ = "answers"
     __table_args__ = (Index("ix_answers_response_id", "response_id"),
-                      Index("ix_answers_question_key", "question_key"))
+                      Index("ix_answers_question_key", "question_key"),
+                      # The sentiment job's question, "free-text answers not analysed by this analyser
+                      # version": kind = 'text' AND (version IS NULL OR version < v OR version > v),
+                      # three range scans of this index.
+                      Index("ix_answers_kind_sentiment_version", "kind", "sentiment_version"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
@@ -224,6 +228,20 @@ class Answer(Base):
     text: Mapped[str | None] = mapped_column(Text)
     #: Chosen values of multi-answer kinds.
     choices: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    # Sentiment of free-text answers, written by the `sentiment` job (vocapp.services.sentiment),
+    # never by the resident's submission. All NULL until analysed.
+    #: 'positive', 'negative' or 'neutral'.
+    sentiment_label: Mapped[str | None] = mapped_column(String(10))
+    #: VADER's compound score, -1 (most negative) to 1 (most positive).
+    sentiment_compound: Mapped[float | None] = mapped_column(Float)
+    #: The language the analyser detected (ISO 639-1, "und" when unknown).
+    sentiment_language: Mapped[str | None] = mapped_column(String(16))
+    #: Names of surveys.sentiment.FLAGS the text raised (closed_not_fixed, safety_risk...); [] when none.
+    sentiment_flags: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    #: How far to trust the scorer for that language, 0 to 1.
+    sentiment_confidence: Mapped[float | None] = mapped_column(Float)
+    #: surveys.sentiment.VERSION of the analysis; NULL = not analysed yet. A new VERSION re-scores the row.
+    sentiment_version: Mapped[str | None] = mapped_column(String(64))
 
     response: Mapped[Response] = relationship(back_populates="answers")
 

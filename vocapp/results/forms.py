@@ -8,8 +8,9 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from vocapp.services.results import Filters
+from vocapp.services.sentiment import DIMENSIONS, FLAG_NAMES, LABELS, Query, Slice
 
-__all__ = ["parse_filters", "comment_pages", "EARLIEST", "LATEST"]
+__all__ = ["parse_filters", "parse_sentiment", "comment_pages", "EARLIEST", "LATEST"]
 
 EARLIEST = date(1970, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -69,5 +70,28 @@ def comment_pages(args: Mapping[str, str]) -> dict[str, int]:
     pages = {}
     for name, raw in args.items():
         if _PAGE_ARG.fullmatch(name):
-            pages[name[len("page_"):]] = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**6 else 1
+            pages[name[len("page_"):]] = _page_number(raw)
     return pages
+
+
+def _page_number(raw: str) -> int:
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**6 else 1
+
+
+def parse_sentiment(args: Mapping[str, str]) -> tuple[Query, dict[str, str]]:
+    """The sentiment section's query (slice, label, flag, page) and {field: message} for unusable values."""
+    errors: dict[str, str] = {}
+    raw_slice = args.get("slice", "").strip()
+    chosen = Slice.parse(raw_slice) if raw_slice else None
+    if raw_slice and chosen is None:
+        errors["slice"] = (f"Choose the comments of one {', '.join(DIMENSIONS)} (as dimension:value, "
+                           "for example channel:sms), or the whole survey.")
+    label = args.get("sentiment", "").strip().lower() or None
+    if label is not None and label not in (*LABELS, "pending"):
+        errors["sentiment"] = "Show comments that are positive, neutral, negative or pending analysis, or all."
+        label = None
+    flag = args.get("flag", "").strip().lower() or None
+    if flag is not None and flag not in FLAG_NAMES:
+        errors["flag"] = f"Choose one of the flags ({', '.join(FLAG_NAMES)}) or any."
+        flag = None
+    return Query(slice=chosen, label=label, flag=flag, page=_page_number(args.get("spage", ""))), errors

@@ -16,11 +16,13 @@ from vocapp.access import get_scoped_or_404
 from vocapp.db import db
 from vocapp.models import Survey
 from vocapp.results import bp
-from vocapp.results.forms import comment_pages, parse_filters
+from vocapp.results.forms import comment_pages, parse_filters, parse_sentiment
 from vocapp.services import audit
 from vocapp.services import export as csv_export
 from vocapp.services import results as service
+from vocapp.services import sentiment as sentiment_service
 from vocapp.services.results import Filters, QuestionResult, Results
+from vocapp.services.sentiment import SentimentResults
 
 TIMELINE_TITLES = {"day": "Responses per day", "week": "Responses per ISO week (weeks start on Monday)",
                    "month": "Responses per month"}
@@ -54,37 +56,62 @@ def _chart_svg(q: QuestionResult, *, standalone: bool = False) -> str:
                                    [b.note for b in q.bars], id_prefix=f"chart-{q.key}", standalone=standalone)
 
 
-def _inline_charts(results: Results) -> dict[str, Markup]:
-    """Inline SVG per answered non-text question, and "_timeline" (our own clean markup, not user HTML)."""
+def _inline_charts(results: Results, sentiment: SentimentResults | None = None) -> dict[str, Markup]:
+    """Inline SVG per answered non-text question, "_timeline" and "_sentiment" (our own clean markup, not
+    user HTML)."""
     made = {q.key: Markup(_chart_svg(q)) for q in results.questions if q.bars and q.n}  # noqa: S704
     periods = results.timeline.periods
     if periods:
         made["_timeline"] = Markup(charts.timeline_svg(  # noqa: S704
             TIMELINE_TITLES[results.timeline.unit], [p.label for p in periods], [p.count for p in periods]))
+    if sentiment is not None and sentiment.shares.analysed:
+        shares = sentiment.shares
+        labels = list(sentiment_service.LABELS)
+        made["_sentiment"] = Markup(charts.distribution_svg(  # noqa: S704
+            f"Sentiment of comments: {sentiment.slice_label}", [sentiment_service.LABEL_NAMES[x] for x in labels],
+            [shares.counts.get(x, 0) for x in labels],
+            [f"{shares.counts.get(x, 0)} ({100 * (shares.estimate(x).value or 0):.0f}%)" for x in labels],
+            id_prefix="chart-sentiment"))
     return made
 
 
 @bp.get("/<int:survey_id>/results")
 @login_required
 def page(survey_id: int):
-    """Totals, responses over time, and every question's metrics, distribution or comments."""
+    """Totals, responses over time, sentiment of the comments, and every question's metrics, distribution or
+    comments."""
     survey = get_scoped_or_404(Survey, survey_id)
     filters, errors = _filters(survey)
+    query, sentiment_errors = parse_sentiment(request.args)
+    errors = {**errors, **sentiment_errors}
     context = {"survey": survey, "filters": filters, "errors": errors, "args": request.args,
                "versions": service.published_versions(survey), "survey_url": url_for("design.detail", survey_id=survey.id),
-               "timeline_titles": TIMELINE_TITLES, "kind_labels": service.KIND_LABELS}
+               "timeline_titles": TIMELINE_TITLES, "kind_labels": service.KIND_LABELS,
+               "sentiment_labels": sentiment_service.LABEL_NAMES, "flag_names": sentiment_service.FLAG_NAMES,
+               "query": query}
     if errors:
-        return render_template("results/page.html", results=None, charts={}, **context), 400
+        return render_template("results/page.html", results=None, sentiment=None, charts={}, **context), 400
     pages = comment_pages(request.args)
     results = service.summarize(survey, filters, pages)
+    today = datetime.now(filters.tz).date()
+    sentiment = sentiment_service.summarize(survey, filters, query, today=today) if results.versions else None
 
     def page_url(key: str, number: int) -> str:
         """This page with question `key`'s comments at page `number` (other filters and pages kept)."""
-        args = {**filters.as_args(), **{f"page_{k}": v for k, v in {**pages, key: number}.items()}}
+        args = {**filters.as_args(), **query.as_args(),
+                **{f"page_{k}": v for k, v in {**pages, key: number}.items()}}
         return url_for(".page", survey_id=survey.id, _anchor=f"q-{key}", **args)
 
-    return render_template("results/page.html", results=results, charts=_inline_charts(results),
-                           page_url=page_url, **context)
+    def sentiment_url(**changes) -> str:
+        """This page's sentiment section with its query changed (a new slice or filter starts at page 1)."""
+        if "spage" not in changes:
+            changes["spage"] = None
+        return url_for(".page", survey_id=survey.id, _anchor="sentiment-section",
+                       **filters.as_args(), **query.as_args(**changes))
+
+    return render_template("results/page.html", results=results, sentiment=sentiment,
+                           charts=_inline_charts(results, sentiment), page_url=page_url,
+                           sentiment_url=sentiment_url, **context)
 
 
 @bp.get("/<int:survey_id>/results.csv")

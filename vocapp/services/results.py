@@ -23,6 +23,7 @@ from surveys.errors import DesignError
 from surveys.languages import get as get_language
 from surveys.languages import is_supported
 from surveys.model import localized
+from surveys.pii import mask_pii
 from surveys.questions import DRIVERS, Kind, Question
 from vocapp import labels
 from vocapp.db import db
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Filters", "Bar", "Metric", "Period", "Timeline", "Comment", "CommentPage", "QuestionResult", "Results",
     "published_versions", "versions_in_scope", "questions_in_scope", "summarize", "question_result",
-    "comments", "format_estimate", "scope", "value_text",
+    "comments", "format_estimate", "scope", "value_text", "text_conditions",
     "mean_from_counts", "options", "language_name", "COMMENTS_PER_PAGE", "KIND_LABELS", "SOURCE_LABELS",
 ]
 
@@ -227,12 +228,16 @@ class Timeline:
 
 @dataclass(frozen=True)
 class Comment:
-    """One free-text answer."""
+    """One free-text answer (PII masked), with its sentiment label once the job has analysed it."""
 
     text: str
     submitted_at: datetime
     language: str
     response_id: int
+    #: 'positive', 'neutral' or 'negative'; None until analysed.
+    sentiment: str | None = None
+    #: Names of the flags the text raised (see surveys.sentiment.FLAGS).
+    flags: tuple[str, ...] = ()
 
     @property
     def language_name(self) -> str:
@@ -420,14 +425,15 @@ def _multi_counts(conditions: list[ColumnElement[bool]]) -> dict[tuple[str, str]
     return found
 
 
-def _text_conditions() -> list[ColumnElement[bool]]:
+def text_conditions() -> list[ColumnElement[bool]]:
+    """WHERE conditions on Answer for non-empty free-text answers (the comments)."""
     return [Answer.kind == Kind.TEXT.value, Answer.text.is_not(None), Answer.text != ""]
 
 
 def _text_counts(conditions: list[ColumnElement[bool]]) -> dict[str, int]:
     """{question_key: number of non-empty free-text answers} in scope."""
     query = (select(Answer.question_key, func.count()).join(Response, Answer.response_id == Response.id)
-             .where(*conditions, *_text_conditions()).group_by(Answer.question_key))
+             .where(*conditions, *text_conditions()).group_by(Answer.question_key))
     return {key: count for key, count in db.session.execute(query)}
 
 
@@ -485,18 +491,21 @@ def _next(start: date, unit: str) -> date:
 
 
 def comments(survey: Survey, filters: Filters, key: str, page: int = 1, total: int | None = None) -> CommentPage:
-    """One page of a free-text question's answers, newest first."""
-    conditions = [*scope(survey, filters), Answer.question_key == key, *_text_conditions()]
+    """One page of a free-text question's answers, newest first, PII masked."""
+    conditions = [*scope(survey, filters), Answer.question_key == key, *text_conditions()]
     if total is None:
         total = db.session.scalar(select(func.count()).select_from(Answer)
                                   .join(Response, Answer.response_id == Response.id).where(*conditions)) or 0
     pages = max(1, math.ceil(total / COMMENTS_PER_PAGE))
     page = min(max(1, page), pages)
-    query = (select(Answer.text, Response.submitted_at, Response.language, Response.id)
+    query = (select(Answer.text, Response.submitted_at, Response.language, Response.id, Answer.sentiment_label,
+                    Answer.sentiment_flags)
              .join(Response, Answer.response_id == Response.id).where(*conditions)
              .order_by(Response.submitted_at.desc(), Answer.id.desc())
              .limit(COMMENTS_PER_PAGE).offset((page - 1) * COMMENTS_PER_PAGE))
-    items = [Comment(text, at, lang, rid) for text, at, lang, rid in db.session.execute(query)]
+    # Residents' contact details never reach a page.
+    items = [Comment(mask_pii(text), at, lang, rid, label, tuple(flags or ()))
+             for text, at, lang, rid, label, flags in db.session.execute(query)]
     return CommentPage(items, page, COMMENTS_PER_PAGE, total)
 
 

@@ -74,3 +74,46 @@ EXTRA_QUESTIONS = (
 def every_kind(published):
     """A published survey with a question of every kind; returns its id."""
     return published(template="post_service", name="Every kind", questions=EXTRA_QUESTIONS)
+
+
+@pytest.fixture()
+def score(app):
+    """Run the scheduler's sentiment job once (as it would within a minute of the answers)."""
+    from vocapp import jobs
+
+    def run() -> int:
+        with app.app_context():
+            return jobs.sentiment(app)
+
+    return run
+
+
+@pytest.fixture()
+def linked(app):
+    """Answer a survey through a 311 request (service, ward): the response slices by them; returns its id."""
+    from vocapp.models import Invitation, InvitationState, RequestStatus, ServiceRequest
+    from vocapp.tokens import hash_token, new_token
+
+    def add(survey_id: int, answers: dict, *, service: str, ward: str | None, channel: str = "email",
+            language: str = "en", submitted_at: datetime = WHEN) -> int:
+        with app.app_context():
+            survey = db.session.get(Survey, survey_id)
+            request = ServiceRequest(source="test", source_id=new_token()[:20], service_name=service, ward=ward,
+                                     department_id=survey.department_id, status=RequestStatus.CLOSED,
+                                     closed_at=submitted_at)
+            db.session.add(request)
+            db.session.flush()
+            invitation = Invitation(survey_id=survey.id, survey_version_id=survey.live.id,
+                                    department_id=survey.department_id, token_hash=hash_token(new_token()),
+                                    language=language, channel=channel, state=InvitationState.ANSWERED,
+                                    service_request_id=request.id)
+            db.session.add(invitation)
+            db.session.flush()
+            response = responses.store_response(survey=survey, version=survey.live, answers=answers,
+                                                source=ResponseSource.INVITATION, channel=channel,
+                                                language=language, invitation=invitation,
+                                                submitted_at=submitted_at)
+            db.session.commit()
+            return response.id
+
+    return add
