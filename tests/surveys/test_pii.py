@@ -141,15 +141,15 @@ def test_any_string_is_handled_quickly_and_without_error():
     junk = bytes(rng.randrange(256) for _ in range(20_000)).decode("utf-8", errors="surrogateescape")
     latin = bytes(range(256)).decode("latin-1")
     nasty = ("+1 " + "2" * 30 + " ") * 2000, "(" + "1 " * 50_000, "a [at] " + "b " * 50_000, "1234 Aaaa Bbbb Cccc " * 5000
-    started = time.perf_counter()
+    started = time.process_time()
     for text in (junk, latin, "\x00\ud800\udfff", "🗑️" * 5000, "1" * 50_000, " " * 10_000, "I'm " * 10_000, *nasty):
         assert isinstance(mask_pii(text), str)
-    assert time.perf_counter() - started < 2.0  # no pattern backtracks without bound
+    assert time.process_time() - started < 2.0  # no pattern backtracks without bound
     big = ("Call 213-555-0142 about 1234 W Maple Ave, I'm Ana. " + "The bin was not emptied again. " * 8) * 350
     assert len(big) > 100_000
-    started = time.perf_counter()
+    started = time.process_time()
     masked = mask_pii(big)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert masked.count("[phone]") == masked.count("[address]") == masked.count("[name]") == 350
 
 

@@ -59,8 +59,8 @@ def test_a_collocation_replaces_the_words_it_is_made_of():
     assert "missed" not in phrases and "pickup" not in phrases
 
 
-def test_phrases_the_background_says_as_often_are_not_themes_of_the_slice():
-    slice_ = sanitation_slice() + comments(*FILLER * 2)  # each filler comment three times in 24
+def test_phrases_the_background_says_more_are_not_themes_of_the_slice():
+    slice_ = sanitation_slice() + comments(*FILLER * 2)  # each filler comment three times in 32
     alone = [t.phrase for t in extract_themes(slice_, top=50)]
     against = extract_themes(slice_, comments(*FILLER * 6), top=50)  # each six times in 48
     assert "polite" in alone and "polite" not in [t.phrase for t in against]
@@ -92,7 +92,7 @@ def test_still_waiting_is_a_theme_though_still_alone_is_a_stopword():
 def test_stopwords_and_311_boilerplate_are_never_themes():
     texts = [f"Please thank the city for request 311 number {i}, the water main leak is back." for i in range(6)]
     phrases = [t.phrase for t in extract_themes(comments(*texts), top=50)]
-    assert "water main leak" in phrases or "water main" in phrases
+    assert phrases[0] == "water main leak"
     for word in ("please", "thank", "city", "request", "311", "the", "for", "is", "number"):
         assert all(word not in phrase.split() for phrase in phrases)
 
@@ -236,13 +236,12 @@ def test_bad_input_does_not_crash():
     slice_ = [Comment(""), Comment("🙂" * 1000), Comment(junk), Comment("missed pickup " * 10_000),
               Comment("Missed pickup."), Comment("missed pickup"), Comment("\x00\ud800"),
               Comment("x", language=""), Comment("Missed pickup", language="xx-unknown", compound=float("nan"))]
-    themes = extract_themes(slice_, slice_, today=date(2024, 1, 1))
-    assert isinstance(themes, list)
+    assert extract_themes(slice_, slice_, today=date(2024, 1, 1)) == []  # nothing is more said than by itself
     alone = extract_themes(slice_)
     assert alone[0].phrase == "missed pickup" and alone[0].count == 4
 
 
-def test_ten_thousand_comments_take_well_under_two_seconds():
+def test_ten_thousand_comments_take_under_two_seconds():
     rng = random.Random(11)
     words = ["missed", "pickup", "bin", "truck", "crew", "street", "pothole", "light", "graffiti", "tree", "water",
              "leak", "noise", "park", "sidewalk", "still", "waiting", "nobody", "came", "called", "twice", "rude",
