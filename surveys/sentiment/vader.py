@@ -1,4 +1,4 @@
-"""nltk's VADER with the lexicon the vaderSentiment wheel ships (never nltk.download())."""
+"""nltk's VADER reading the lexicon file the vaderSentiment wheel ships: nothing is fetched at run time."""
 
 from __future__ import annotations
 
