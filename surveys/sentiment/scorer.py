@@ -15,10 +15,10 @@ import math
 import re
 from collections import Counter
 
-from nltk.sentiment.vader import SentiText
+from nltk.sentiment.vader import SentimentIntensityAnalyzer, SentiText
 
 from surveys.sentiment.data import Lexicon, common, tokens
-from surveys.sentiment.vader import analyzer_class
+from surveys.sentiment.vader import lexicon_resource
 
 __all__ = ["DomainVader", "generic_sum", "emoji_sum", "compound", "NEGATION_SCALAR"]
 
@@ -149,11 +149,11 @@ def _chars_sum(lex: Lexicon, lowered: str) -> float:
     return sum(sentiments)
 
 
-class DomainVader(analyzer_class()):
+class DomainVader(SentimentIntensityAnalyzer):
     """nltk's VADER with a domain layer: the English lexicon's words, phrases, typos and contrast words."""
 
     def __init__(self, lex: Lexicon):
-        super().__init__(lexicon_file="vader_lexicon.txt")
+        super().__init__(lexicon_file=lexicon_resource())
         self.lex = lex
         for word, valence in lex.words.items():
             if valence:

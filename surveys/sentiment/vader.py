@@ -9,14 +9,14 @@ import nltk
 import vaderSentiment
 from nltk.sentiment.vader import SentimentIntensityAnalyzer
 
-__all__ = ["plain", "LEXICON_FILE"]
+__all__ = ["plain", "lexicon_resource", "LEXICON_FILE"]
 
 #: The lexicon file inside the vaderSentiment package.
 LEXICON_FILE = os.path.join(os.path.dirname(vaderSentiment.__file__), "vader_lexicon.txt")
 
 
-def _load_path() -> str:
-    """The lexicon as nltk.data.load names it: nltk refuses file: paths outside nltk.data.path."""
+def lexicon_resource() -> str:
+    """The lexicon as nltk.data.load names it (nltk refuses file: paths outside nltk.data.path)."""
     folder = os.path.dirname(LEXICON_FILE)
     if folder not in nltk.data.path:
         nltk.data.path.append(folder)
@@ -30,10 +30,4 @@ def plain() -> SentimentIntensityAnalyzer:
     >>> plain().polarity_scores("The crew was great!")["compound"] > 0.5
     True
     """
-    return SentimentIntensityAnalyzer(lexicon_file=_load_path())
-
-
-def analyzer_class() -> type[SentimentIntensityAnalyzer]:
-    """nltk's analyzer class, for the domain layer to build on."""
-    _load_path()
-    return SentimentIntensityAnalyzer
+    return SentimentIntensityAnalyzer(lexicon_file=lexicon_resource())

@@ -81,13 +81,16 @@ class _Field:
     clean: Callable[[str], object]
     cache: dict[str, object] | None
 
+    def __post_init__(self) -> None:
+        #: Cleans a whole column at once, where the cleaner can (`text_cleaner`'s `many`).
+        self.many: Callable[[Sequence[str]], list] | None = getattr(self.clean, "many", None)
+
     def apply(self, cells: Sequence[str], errors: dict[int, RowRejected]) -> list:
         """The field's values for a column of cells; a row with a bad cell gets None and its first error."""
         cache, clean = self.cache, self.clean
         if cache is None:
             try:
-                many = getattr(clean, "many", None)  # text cleaners clean a whole column at once
-                return many(cells) if many else list(map(clean, cells))
+                return self.many(cells) if self.many else list(map(clean, cells))
             except RowRejected:
                 return [_guarded(clean, cell, j, errors) for j, cell in enumerate(cells)]
         try:  # most chunks have no cell their column has not seen

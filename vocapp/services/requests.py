@@ -49,15 +49,10 @@ class DepartmentMap:
         self.unmapped: dict[str, int] = {}
 
     def __call__(self, agency: str | None) -> int | None:
-        if not agency:
-            return None
-        found = self._ids.get(agency.strip().upper())
-        if found is None:
-            self.unmapped[agency] = self.unmapped.get(agency, 0) + 1
-        return found
+        return self.column([agency])[0]
 
     def column(self, agencies: Sequence[str | None]) -> list[int | None]:
-        """The department of each of `agencies`, as calling the map on each would give (and count)."""
+        """The department of each of `agencies` (each looked up once); agencies without one are counted."""
         found = {agency: self._ids.get(agency.strip().upper()) if agency else None for agency in set(agencies)}
         for agency, id_ in found.items():
             if agency and id_ is None:
