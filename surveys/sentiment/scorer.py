@@ -17,7 +17,7 @@ from collections import Counter
 
 from nltk.sentiment.vader import SentimentIntensityAnalyzer, SentiText
 
-from surveys.sentiment.data import Lexicon, common, tokens
+from surveys.sentiment.data import _TOKEN, Lexicon, common
 from surveys.sentiment.vader import lexicon_resource
 
 __all__ = ["DomainVader", "generic_sum", "emoji_sum", "compound", "NEGATION_SCALAR"]
@@ -93,6 +93,29 @@ def _phrase(lex: Lexicon, lowered: list[str], i: int) -> tuple[int, float] | Non
     return None
 
 
+#: Punctuation that ends a clause: negation does not reach across it.
+_CLAUSE_BREAK = re.compile(r"[,.;:!?\u060c\u061b\u061f\u0964\u3001\u3002\uff0c\uff01\uff1f\uff1b\u17d4\u17d5]")
+
+
+def clauses(text: str) -> tuple[list[str], list[int]]:
+    """The lower-cased word tokens of `text` and the number of the clause each is in.
+
+    >>> clauses("No tardaron, gracias.")
+    (['no', 'tardaron', 'gracias'], [0, 0, 1])
+    """
+    words: list[str] = []
+    clause: list[int] = []
+    current, last = 0, 0
+    lowered = text.lower()
+    for match in _TOKEN.finditer(lowered):
+        if words and _CLAUSE_BREAK.search(lowered, last, match.start()):
+            current += 1
+        words.append(match.group(0))
+        clause.append(current)
+        last = match.end()
+    return words, clause
+
+
 def _boost(value: float, before: str | None, boosters: dict[str, float]) -> float:
     boost = boosters.get(before) if before else None
     return value + math.copysign(boost, value) if boost else value
@@ -102,7 +125,8 @@ def generic_sum(lex: Lexicon, text: str) -> float:
     """The valence sum of `text` with a language's lexicon and VADER's rules (emphasis included)."""
     if lex.segmentation == "chars":
         return _emphasis(_chars_sum(lex, text.lower()), text)
-    lowered = [lex.typos.get(t, t) for t in tokens(text)]
+    words, clause = clauses(text)
+    lowered = [lex.typos.get(t, t) for t in words]
     sentiments = [0.0] * len(lowered)
     negators, boosters = lex.negators, lex.boosters
     i = 0
@@ -110,11 +134,15 @@ def generic_sum(lex: Lexicon, text: str) -> float:
         found = _phrase(lex, lowered, i)
         if found:
             span, value = found
+            negatable = lowered[i] not in negators  # "no lo arreglaron" says its own negation
         else:
-            span, value = 1, lex.valence(lowered[i]) or 0.0
+            span, value, negatable = 1, lex.valence(lowered[i]) or 0.0, True
         if value:
             value = _boost(value, lowered[i - 1] if i else None, boosters)
-            if any(word in negators for word in lowered[max(0, i - NEGATION_REACH):i]):
+            # A negator reaches back three words, within the clause: "No tardaron, gracias" thanks.
+            start = max(0, i - NEGATION_REACH)
+            if negatable and any(word in negators for j, word in enumerate(lowered[start:i], start)
+                                 if clause[j] == clause[i]):
                 value *= NEGATION_SCALAR
             sentiments[i] = value
         i += span
@@ -137,7 +165,7 @@ def _chars_sum(lex: Lexicon, lowered: str) -> float:
             continue
         for j in range(k - 1, max(-1, k - NEGATION_REACH - 1), -1):
             p_start, p_end, p_kind, p_value = matches[j]
-            if start - p_end > CHAR_REACH:
+            if start - p_end > CHAR_REACH or _CLAUSE_BREAK.search(lowered, p_end, start):
                 break
             if p_kind == "booster" and j == k - 1:
                 value += math.copysign(p_value, value)
