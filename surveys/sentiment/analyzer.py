@@ -9,7 +9,7 @@ from functools import cache
 
 from surveys.sentiment.data import Lexicon, data_version, lexicon
 from surveys.sentiment.language import identify
-from surveys.sentiment.model import FLAG_VALENCE, Sentiment, label_of
+from surveys.sentiment.model import FLAG_VALENCE, FLAGS, Sentiment, label_of
 from surveys.sentiment.scorer import DomainVader, compound, emoji_sum, generic_sum
 from surveys.sentiment.vader import plain
 
@@ -52,9 +52,9 @@ def _clean(text: object) -> str:
     return value
 
 
-def _flags(lowered: str, lex: Lexicon | None, english: Lexicon) -> tuple[str, ...]:
-    """The flags the text raises, by its language's patterns and English's (residents mix them)."""
-    raised = set()
+def _flags(lowered: str, lex: Lexicon | None, english: Lexicon) -> dict[str, int]:
+    """The flags the text raises (by its language's patterns and English's: residents mix them), where each matched."""
+    raised: dict[str, int] = {}
     for data in (english, lex) if lex is not None and lex is not english else (english,):
         holds = lowered.__contains__
         for name, patterns in data.flags:
@@ -62,10 +62,21 @@ def _flags(lowered: str, lex: Lexicon | None, english: Lexicon) -> tuple[str, ..
                 continue
             for pattern, starts in patterns:
                 # A pattern whose every match starts with one of `starts` needs one of them in the text.
-                if (starts is None or any(map(holds, starts))) and pattern.search(lowered):
-                    raised.add(name)
+                if (starts is None or any(map(holds, starts))) and (match := pattern.search(lowered)):
+                    raised[name] = match.start()
                     break
-    return tuple(sorted(raised, key=list(FLAG_VALENCE).index))
+    return dict(sorted(raised.items(), key=lambda item: FLAGS.index(item[0])))
+
+
+def _flag_sum(raised: dict[str, int], lowered: str, lex: Lexicon) -> float:
+    """The flags' valence, each weighted like a word of its clause: 0.5 before the last contrast word, 1.5 after."""
+    found = list(lex.contrast_pattern.finditer(lowered)) if raised and lex.contrast_pattern is not None else []
+    pivot = found[-1] if found else None
+    total = 0.0
+    for name, at in raised.items():
+        weight = 1.0 if pivot is None else 0.5 if at < pivot.start() else 1.5 if at >= pivot.end() else 1.0
+        total += FLAG_VALENCE[name] * weight
+    return total
 
 
 def _one(text: str, mode: str) -> Sentiment:
@@ -79,17 +90,18 @@ def _one(text: str, mode: str) -> Sentiment:
     english = _english()
     lex = lexicon(language) if language != "und" else None
     fixed = english.fix(cleaned) if language in ("en", "und") else cleaned
-    flags = _flags(fixed.lower(), lex, english.lex)
+    lowered = fixed.lower()
+    raised = _flags(lowered, lex, english.lex)
     if language in ("en", "und") or lex is None:
         total = english.valence_sum(fixed)
         reliability = _ENGLISH_CONFIDENCE if language == "en" else 0.5
     else:
         total = generic_sum(lex, cleaned)
         reliability = lex.confidence
-    total += emoji_sum(cleaned) + sum(FLAG_VALENCE[name] for name in flags)
+    total += emoji_sum(cleaned) + _flag_sum(raised, lowered, lex if lex is not None else english.lex)
     score = round(compound(total), 4)
     confidence = reliability * (certainty if language != "und" else 1.0)
-    return Sentiment(label_of(score), score, language, flags, round(confidence, 3))
+    return Sentiment(label_of(score), score, language, tuple(raised), round(confidence, 3))
 
 
 def analyze(texts: Iterable[str], mode: str = "domain") -> list[Sentiment]:

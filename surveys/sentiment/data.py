@@ -75,6 +75,8 @@ class Lexicon:
     negators: frozenset[str] = frozenset()
     #: Contrast words, as token tuples ("sin embargo" is two).
     contrast: tuple[tuple[str, ...], ...] = ()
+    #: The contrast words found in lower-cased text (whole words, or substrings with "chars").
+    contrast_pattern: re.Pattern | None = None
     boosters: dict[str, float] = field(default_factory=dict)
     markers: frozenset[str] = frozenset()
     #: (flag, [(pattern, the strings a match must start with, or None when unknown)]), in FLAGS order.
@@ -143,6 +145,10 @@ def _build(path: Path) -> Lexicon:
                   confidence=float(raw.get("confidence", 0.6)), segmentation=segmentation)
     lex.negators = frozenset(str(n).lower() for n in raw.get("negators", ()))
     lex.contrast = tuple(tuple(tokens(c)) or (str(c).lower(),) for c in raw.get("contrast", ()))
+    if lex.contrast:
+        spelled = sorted({str(c).lower().strip() for c in raw.get("contrast", ())} - {""}, key=lambda c: (-len(c), c))
+        body = "|".join(map(re.escape, spelled))
+        lex.contrast_pattern = re.compile(body if segmentation == "chars" else rf"(?<!\w)(?:{body})(?!\w)")
     lex.boosters = {str(k).lower(): _number(path, "boosters", k, v) for k, v in raw.get("boosters", {}).items()}
     lex.markers = frozenset(str(m).lower() for m in raw.get("markers", ()))
     lex.problems = frozenset(str(m).lower() for m in raw.get("problems", ()))
