@@ -73,6 +73,8 @@ def _model():
 
 
 _ASCII_LETTERS = re.compile(r"[A-Za-z]")
+#: Urdu's own letters (ٹ ڈ ڑ ں ے ۓ ھ ہ): a text with any of them is not Arabic.
+_URDU_LETTERS = re.compile("[\u0679\u0688\u0691\u06ba\u06be\u06c1\u06d2\u06d3]")
 
 
 def _script(text: str) -> str | None:
@@ -130,11 +132,16 @@ def identify(text: str) -> tuple[str, float]:
     candidates = _BY_SCRIPT[script]
     if len(candidates) == 1:
         return candidates[0], 1.0
+    if script == "arabic" and _URDU_LETTERS.search(text):
+        return "ur", 1.0  # letters Arabic does not have
     hits = _marker_hits(tokens(text), candidates)
-    # Plain English (most comments) is told by its words alone: no model call needed.
-    ranked = sorted(hits.values(), reverse=True)
-    if text.isascii() and hits.get("en", 0) >= 0.3 and hits["en"] == ranked[0] and ranked[1] <= hits["en"] / 3:
+    # Plain English (most comments) is told by its words alone: English markers and no other language's.
+    if text.isascii() and hits.get("en", 0) > 0 and not any(v for code, v in hits.items() if code != "en"):
         return "en", 0.95
+    # So is a comment two fifths of whose words are one language's markers, three times any other's.
+    first, second = sorted(hits.values(), reverse=True)[:2]
+    if first >= 0.4 and first >= 3 * second:
+        return max(hits, key=hits.get), 0.9
     labels, probs = _model().predict(" ".join(text.split()), k=8)
     scores = {code: _MARKER_WEIGHT * share for code, share in hits.items()}
     for label, prob in zip(labels, probs, strict=True):
