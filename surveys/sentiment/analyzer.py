@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import cache
 
-from surveys.sentiment.data import Lexicon, data_version, lexicon
+from surveys.sentiment.data import Lexicon, data_version, lexicon, tokens
 from surveys.sentiment.language import identify
 from surveys.sentiment.model import FLAG_VALENCE, FLAGS, Sentiment, label_of
 from surveys.sentiment.scorer import DomainVader, compound, emoji_sum, generic_sum
@@ -24,6 +24,7 @@ MAX_CHARS = 5_000
 _ENGLISH_CONFIDENCE = 0.9
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
 #: Arabic short vowels, shadda and tatweel: optional in writing, so lexicons list words without them.
+_ASCII_LETTERS = re.compile("[a-z]")
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
 
 
@@ -55,14 +56,19 @@ def _clean(text: object) -> str:
 def _flags(lowered: str, lex: Lexicon | None, english: Lexicon) -> dict[str, int]:
     """The flags the text raises (by its language's patterns and English's: residents mix them), where each matched."""
     raised: dict[str, int] = {}
-    for data in (english, lex) if lex is not None and lex is not english else (english,):
-        holds = lowered.__contains__
+    readers = [lex] if lex is not None and lex is not english else []
+    # English patterns read English comments, and others with English in them (its marker words).
+    if lex is None or lex is english or (_ASCII_LETTERS.search(lowered)
+                                         and not english.markers.isdisjoint(tokens(lowered))):
+        readers.insert(0, english)
+    for data in readers:
+        present = data.starts_in(lowered)
         for name, patterns in data.flags:
             if name in raised:
                 continue
             for pattern, starts in patterns:
                 # A pattern whose every match starts with one of `starts` needs one of them in the text.
-                if (starts is None or any(map(holds, starts))) and (match := pattern.search(lowered)):
+                if (starts is None or not starts.isdisjoint(present)) and (match := pattern.search(lowered)):
                     raised[name] = match.start()
                     break
     return dict(sorted(raised.items(), key=lambda item: FLAGS.index(item[0])))

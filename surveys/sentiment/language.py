@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from functools import cache
 
 from surveys.sentiment.data import lexicons, tokens
@@ -77,21 +76,25 @@ _ASCII_LETTERS = re.compile(r"[A-Za-z]")
 _URDU_LETTERS = re.compile("[\u0679\u0688\u0691\u06ba\u06be\u06c1\u06d2\u06d3]")
 
 
+#: The letters of each writing system (script_of's ranges, as character classes counted in C).
+_SCRIPT_LETTERS = {
+    "latin": re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]"),
+    "cyrillic": re.compile("[\u0400-\u0481\u048a-\u04ff]"),
+    "arabic": re.compile("[\u0620-\u065f\u066e-\u06d3\u06d5-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]"),
+    "bengali": re.compile("[\u0980-\u09e3\u09f0-\u09f1]"),
+    "khmer": re.compile("[\u1780-\u17d3\u19e0-\u19ff]"),
+    "hangul": re.compile("[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"),
+    "han": re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]"),
+}
+
+
 def _script(text: str) -> str | None:
     """The writing system most of the letters of `text` are in (None without letters)."""
     if text.isascii():
         return "latin" if _ASCII_LETTERS.search(text) else None
-    counts: dict[str, int] = {}
-    latin = len(_ASCII_LETTERS.findall(text))
-    if latin:
-        counts["latin"] = latin
-    if not text.isascii():
-        for char in set(text):
-            if ord(char) > 127 and (char.isalpha() or unicodedata.category(char).startswith("M")):
-                script = script_of(char)
-                if script:
-                    counts[script] = counts.get(script, 0) + text.count(char)
-    return max(counts, key=counts.get) if counts else None
+    counts = {name: len(letters.findall(text)) for name, letters in _SCRIPT_LETTERS.items()}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else None
 
 
 @cache
@@ -142,7 +145,7 @@ def identify(text: str) -> tuple[str, float]:
     first, second = sorted(hits.values(), reverse=True)[:2]
     if first >= 0.4 and first >= 3 * second:
         return max(hits, key=hits.get), 0.9
-    labels, probs = _model().predict(" ".join(text.split()), k=8)
+    labels, probs = _model().predict(" ".join(text.split()), k=4)
     scores = {code: _MARKER_WEIGHT * share for code, share in hits.items()}
     for label, prob in zip(labels, probs, strict=True):
         code = label.removeprefix("__label__")
