@@ -160,3 +160,27 @@ def test_general_mode_follows_the_human_ratings_of_vaders_tweets(shared_data):
     tweets = read_tweets(shared_data / "sentiment" / "tweets_GroundTruth.txt")
     scores = analyze([text for _, text in tweets], mode="general")
     assert pearson([truth for truth, _ in tweets], [s.compound for s in scores]) >= 0.87
+
+
+TRICKY = ["cat, ,cat !!cat cat!! :) :-) (cat) 'cat' \"cat\" don't, ,don't ...", "a b c", "!!", "?!?!", "x...y",
+          "((cat))", "cat!?", "cat?!?", "Still NOT fixed!!! >:( ", "gr8 job :D", "", "   "]
+
+
+def test_the_fast_sentitext_finds_exactly_nltks_words(shared_data):
+    from nltk.sentiment.vader import SentiText
+
+    from surveys.sentiment.scorer import FastSentiText
+
+    constants = plain().constants
+    texts = list(TRICKY)
+    for path in (shared_data / "sentiment").glob("*_GroundTruth.txt"):
+        texts += [line.split("\t", 2)[-1] for line in path.read_text(encoding="utf-8-sig").splitlines()]
+    for text in texts:
+        ours = FastSentiText(text, constants.PUNC_LIST, constants.REGEX_REMOVE_PUNCTUATION)
+        theirs = SentiText(text, constants.PUNC_LIST, constants.REGEX_REMOVE_PUNCTUATION)
+        assert (ours.words_and_emoticons, ours.is_cap_diff) == (theirs.words_and_emoticons, theirs.is_cap_diff), text
+
+
+def test_flag_patterns_match_whatever_the_case_of_the_comment():
+    assert "closed_not_fixed" in one("THEY CLOSED MY TICKET BUT NOTHING WAS FIXED").flags
+    assert "still_waiting" in one("Todavía Estoy Esperando Desde Hace Semanas").flags
