@@ -29,6 +29,7 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import IO
 
 import click
@@ -80,16 +81,14 @@ class _Lines:
         self.number = 0
 
     def _raw(self) -> Iterator[bytes]:
+        """The lines of `head` and then of the stream; the line `head` cuts in two is joined again."""
         carry = b""
-        for line in io.BytesIO(self.head):
-            if line.endswith(b"\n"):
-                yield line
-            else:
-                carry = line
-        for line in self.stream:
-            if carry:
-                line, carry = carry + line, b""
-            yield line
+        for piece in chain(io.BytesIO(self.head), self.stream):
+            if piece.endswith(b"\n"):
+                yield carry + piece
+                carry = b""
+            else:  # the end of `head`, or the file's last line
+                carry += piece
         if carry:
             yield carry
 
@@ -165,10 +164,10 @@ def score_csv(src: IO[bytes], out: IO[bytes], err: IO[str], column: str, mode: s
         label = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}[delimiter]
         raise CsvUnusable(f"{name} has no column {column!r}; its columns are {shown} "
                           f"({label}-delimited). Name the text column with --column.")
-    names = {h.strip().casefold() for h in header}
-    added = [f"sentiment_{a}" if names & set(ADDED) else a for a in ADDED]
-    if names & set(ADDED):
-        err.write(f"note: {name} already has a column called {', '.join(sorted(names & set(ADDED)))}; "
+    taken = {h.strip().casefold() for h in header} & set(ADDED)
+    added = [f"sentiment_{a}" if taken else a for a in ADDED]
+    if taken:
+        err.write(f"note: {name} already has a column called {', '.join(sorted(taken))}; "
                   f"the sentiment columns are named {', '.join(added)}\n")
     width = len(header)
     buffer = io.StringIO()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from vocapp.services import audit
 from vocapp.services import export as csv_export
 from vocapp.services import results as service
 from vocapp.services import sentiment as sentiment_service
-from vocapp.services.results import Filters, QuestionResult, Results
+from vocapp.services.results import Bar, Filters, QuestionResult, Results
 from vocapp.services.sentiment import SentimentResults
 
 TIMELINE_TITLES = {"day": "Responses per day", "week": "Responses per ISO week (weeks start on Monday)",
@@ -50,10 +50,15 @@ def _download(body: bytes | str | Iterator[str], mimetype: str, filename: str) -
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
+def _bars_svg(title: str, bars: Sequence[Bar], id_prefix: str, *, standalone: bool = False) -> str:
+    """A distribution chart of `bars` (label, count and note of each) as SVG."""
+    return charts.distribution_svg(title, [b.label for b in bars], [b.count for b in bars], [b.note for b in bars],
+                                   id_prefix=id_prefix, standalone=standalone)
+
+
 def _chart_svg(q: QuestionResult, *, standalone: bool = False) -> str:
     """The distribution chart of `q` as SVG."""
-    return charts.distribution_svg(q.text, [b.label for b in q.bars], [b.count for b in q.bars],
-                                   [b.note for b in q.bars], id_prefix=f"chart-{q.key}", standalone=standalone)
+    return _bars_svg(q.text, q.bars, f"chart-{q.key}", standalone=standalone)
 
 
 def _inline_charts(results: Results, sentiment: SentimentResults | None = None) -> dict[str, Markup]:
@@ -65,13 +70,8 @@ def _inline_charts(results: Results, sentiment: SentimentResults | None = None) 
         made["_timeline"] = Markup(charts.timeline_svg(  # noqa: S704
             TIMELINE_TITLES[results.timeline.unit], [p.label for p in periods], [p.count for p in periods]))
     if sentiment is not None and sentiment.shares.analysed:
-        shares = sentiment.shares
-        labels = list(sentiment_service.LABELS)
-        made["_sentiment"] = Markup(charts.distribution_svg(  # noqa: S704
-            f"Sentiment of comments: {sentiment.slice_label}", [sentiment_service.LABEL_NAMES[x] for x in labels],
-            [shares.counts.get(x, 0) for x in labels],
-            [f"{shares.counts.get(x, 0)} ({100 * (shares.estimate(x).value or 0):.0f}%)" for x in labels],
-            id_prefix="chart-sentiment"))
+        made["_sentiment"] = Markup(_bars_svg(  # noqa: S704
+            f"Sentiment of comments: {sentiment.slice_label}", sentiment.shares.bars(), "chart-sentiment"))
     return made
 
 
@@ -104,8 +104,7 @@ def page(survey_id: int):
 
     def sentiment_url(**changes) -> str:
         """This page's sentiment section with its query changed (a new slice or filter starts at page 1)."""
-        if "spage" not in changes:
-            changes["spage"] = None
+        changes.setdefault("spage", None)
         return url_for(".page", survey_id=survey.id, _anchor="sentiment-section",
                        **filters.as_args(), **query.as_args(**changes))
 

@@ -22,30 +22,28 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, update
 
 from surveys.languages import is_supported
+from surveys.metrics import Estimate, wilson
 from surveys.pii import mask_pii
 from vocapp.db import db
 from vocapp.models import Answer, Department, Invitation, Response, ServiceRequest, Survey
 from vocapp.pagination import Page
 from vocapp.services import results as results_service
-from vocapp.services.results import Filters
-
-if TYPE_CHECKING:
-    from surveys.metrics import Estimate
+from vocapp.services.results import Bar, Filters
 
 __all__ = [
     "BATCH", "LABELS", "LABEL_NAMES", "FLAG_NAMES", "DIMENSIONS", "COMMENTS_PER_PAGE", "THEME_SAMPLE",
-    "LOW_CONFIDENCE", "Slice", "Query", "Shares", "SliceRow", "Breakdown", "FlagRow", "SentimentComment",
-    "SentimentResults", "current_version", "pending", "analyse", "store", "score_pending", "pending_count",
-    "summarize", "detected_language_name", "mask",
+    "LOW_CONFIDENCE", "Slice", "Query", "Shares", "SliceRow", "Breakdown", "SentimentComment",
+    "SentimentResults", "current_version", "pending", "analyse", "store", "pending_count",
+    "summarize", "detected_language_name",
 ]
 
 #: Answers scored per batch (one commit each in the job).
@@ -72,7 +70,7 @@ THEME_SAMPLE = 2000
 #: Below this confidence the page says the label is uncertain (the scorer knows the language poorly).
 LOW_CONFIDENCE = 0.5
 #: Longest analyser version stored as is (the column's width); longer ones are stored as a hash.
-_VERSION_WIDTH = 64
+_VERSION_WIDTH: int = Answer.__table__.c.sentiment_version.type.length
 
 
 def _engine():
@@ -80,12 +78,6 @@ def _engine():
     from surveys import sentiment
 
     return sentiment
-
-
-def _metrics():
-    from surveys import metrics
-
-    return metrics
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -109,11 +101,11 @@ def _not_analysed(version: str) -> ColumnElement[bool]:
 def pending(limit: int = BATCH, version: str | None = None) -> list[tuple[int, str | None]]:
     """Up to `limit` (answer id, text) of free-text answers that need scoring.
 
-    On PostgreSQL the rows stay locked until the caller's commit and other workers skip them.
+    On PostgreSQL the rows stay locked until the caller's commit and other workers skip them (SQLite has no
+    row locks: SQLAlchemy leaves FOR UPDATE out there, as for vocapp.dispatch's claims).
     """
-    query = select(Answer.id, Answer.text).where(_not_analysed(version or current_version())).limit(limit)
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Answer)
+    query = (select(Answer.id, Answer.text).where(_not_analysed(version or current_version())).limit(limit)
+             .with_for_update(skip_locked=True, of=Answer))
     return [(row.id, row.text) for row in db.session.execute(query)]
 
 
@@ -146,13 +138,6 @@ def store(values: Sequence[dict[str, Any]]) -> None:
     if values:
         db.session.execute(update(Answer), list(values))
     db.session.flush()
-
-
-def score_pending(limit: int = BATCH, mode: str = "domain") -> int:
-    """Score one batch of the answers that need it; returns how many. Flushes, the caller commits."""
-    rows = pending(limit)
-    store(analyse(rows, mode))
-    return len(rows)
 
 
 # --- reading: slices ----------------------------------------------------------------------------
@@ -188,12 +173,18 @@ def _dimension_column(dimension: str) -> ColumnElement:
     }[dimension]
 
 
+def _department_id(value: str) -> int | None:
+    """The department id a department slice names, None when it names none ("abc", "²")."""
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _slice_condition(s: Slice) -> ColumnElement[bool]:
     column = _dimension_column(s.dimension)
     if s.value is None:
         return column.is_(None)
     if s.dimension == "department":
-        return column == (int(s.value) if s.value.isascii() and s.value.isdigit() else -1)
+        department_id = _department_id(s.value)
+        return column == (-1 if department_id is None else department_id)
     return column == s.value
 
 
@@ -205,8 +196,9 @@ def _outside(s: Slice) -> ColumnElement[bool]:
     return or_(column.is_(None), ~_slice_condition(s))
 
 
-def _needs_request(dimensions: Iterable[str]) -> bool:
-    return bool({"service", "ward"} & set(dimensions))
+def _needs_request(dimension: str) -> bool:
+    """Whether the dimension is a column of the 311 request behind the response."""
+    return dimension in ("service", "ward")
 
 
 def _from(query, *, request: bool):
@@ -265,11 +257,27 @@ class Shares:
         return self.analysed + self.pending
 
     def estimate(self, label: str) -> Estimate:
-        return _metrics().wilson(self.counts.get(label, 0), self.analysed)
+        return wilson(self.counts.get(label, 0), self.analysed)
 
     def text(self, label: str) -> str:
         """"40% (95% CI 28–53%)", or "—" when nothing is analysed."""
         return results_service.format_estimate(self.estimate(label), "percent", with_n=False)
+
+    def bars(self) -> list[Bar]:
+        """One bar per label (LABELS order): its name, count and share, as the question charts have them."""
+        return [Bar(label, LABEL_NAMES[label], self.counts.get(label, 0), self.estimate(label)) for label in LABELS]
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[str | None, int]]) -> Shares:
+        """The shares of (label, count) rows; a None label counts as pending."""
+        counts: dict[str, int] = {}
+        waiting = 0
+        for label, count in rows:
+            if label is None:
+                waiting += count
+            else:
+                counts[label] = counts.get(label, 0) + count
+        return cls(counts, waiting)
 
 
 @dataclass(frozen=True)
@@ -288,20 +296,6 @@ class Breakdown:
     dimension: str
     title: str
     rows: list[SliceRow]
-
-
-@dataclass(frozen=True)
-class FlagRow:
-    """How many analysed comments raise a flag, and their share."""
-
-    flag: str
-    label: str
-    count: int
-    estimate: Estimate
-
-    @property
-    def share_text(self) -> str:
-        return results_service.format_estimate(self.estimate, "percent", with_n=False)
 
 
 @dataclass(frozen=True)
@@ -357,7 +351,8 @@ class SentimentResults:
     breakdowns: list[Breakdown]
     #: Dimensions left out of `breakdowns` because every comment has the same value: (title, value).
     uniform: list[tuple[str, str]]
-    flags: list[FlagRow]
+    #: Each flag (value: its name in surveys.sentiment.FLAGS) with how many analysed comments raise it.
+    flags: list[Bar]
     #: surveys.themes.Theme, most telling first.
     themes: list[Any]
     #: How many comments of the slice the themes read (at most THEME_SAMPLE), and of the rest.
@@ -368,11 +363,6 @@ class SentimentResults:
     @property
     def themes_sampled(self) -> bool:
         return self.theme_comments >= THEME_SAMPLE
-
-
-def mask(text: str) -> str:
-    """`text` with e-mail addresses, phone numbers, street addresses and names masked."""
-    return mask_pii(text)
 
 
 def detected_language_name(code: str) -> str:
@@ -389,33 +379,16 @@ def detected_language_name(code: str) -> str:
         return code
 
 
-def _counts(query) -> tuple[dict[str, int], int]:
-    """({label: count}, pending) from rows of (label, count)."""
-    counts: dict[str, int] = {}
-    waiting = 0
-    for label, count in db.session.execute(query):
-        if label is None:
-            waiting += count
-        else:
-            counts[label] = counts.get(label, 0) + count
-    return counts, waiting
-
-
 def _breakdowns(conditions: list[ColumnElement[bool]]) -> tuple[list[Breakdown], list[tuple[str, str]]]:
-    departments = {d.id: d.name for d in db.session.scalars(select(Department))}
+    departments = {dept_id: name for dept_id, name in db.session.execute(select(Department.id, Department.name))}
     made, uniform = [], []
     for dimension, title in DIMENSIONS.items():
         column = _dimension_column(dimension).label("value")
-        query = _from(select(column, Answer.sentiment_label, func.count()), request=_needs_request([dimension])) \
+        query = _from(select(column, Answer.sentiment_label, func.count()), request=_needs_request(dimension)) \
             .where(*conditions).group_by(column, Answer.sentiment_label)
-        groups: dict[Any, tuple[dict[str, int], int]] = {}
+        groups: dict[Any, list[tuple[str | None, int]]] = defaultdict(list)
         for value, label, count in db.session.execute(query):
-            counts, waiting = groups.get(value, ({}, 0))
-            if label is None:
-                waiting += count
-            else:
-                counts[label] = counts.get(label, 0) + count
-            groups[value] = (counts, waiting)
+            groups[value].append((label, count))
         if not groups:
             continue
         if len(groups) == 1:
@@ -423,14 +396,14 @@ def _breakdowns(conditions: list[ColumnElement[bool]]) -> tuple[list[Breakdown],
             uniform.append((title, _value_text(dimension, value, departments)))
             continue
         rows = [SliceRow(Slice(dimension, None if value is None else str(value)),
-                         _value_text(dimension, value, departments), Shares(counts, waiting))
-                for value, (counts, waiting) in groups.items()]
+                         _value_text(dimension, value, departments), Shares.of(pairs))
+                for value, pairs in groups.items()]
         rows.sort(key=lambda r: (r.slice.value is None, -r.shares.total, r.label))
         made.append(Breakdown(dimension, title, rows))
     return made, uniform
 
 
-def _flags(conditions: list[ColumnElement[bool]], analysed: int, request: bool) -> list[FlagRow]:
+def _flags(conditions: list[ColumnElement[bool]], analysed: int, request: bool) -> list[Bar]:
     """Every flag with its count among the analysed comments (the flags column streamed)."""
     counter: Counter[str] = Counter()
     query = _from(select(Answer.sentiment_flags), request=request) \
@@ -438,10 +411,8 @@ def _flags(conditions: list[ColumnElement[bool]], analysed: int, request: bool) 
     for (flags,) in db.session.execute(query):
         if flags:
             counter.update(set(flags))
-    wilson = _metrics().wilson
     names = list(FLAG_NAMES) + sorted(set(counter) - set(FLAG_NAMES))
-    return [FlagRow(name, FLAG_NAMES.get(name, name), counter[name], wilson(counter[name], analysed))
-            for name in names]
+    return [Bar(name, FLAG_NAMES.get(name, name), counter[name], wilson(counter[name], analysed)) for name in names]
 
 
 def _theme_comments(conditions: list[ColumnElement[bool]], request: bool, filters: Filters) -> list:
@@ -457,14 +428,15 @@ def _theme_comments(conditions: list[ColumnElement[bool]], request: bool, filter
             for text, lang, compound, response_lang, at in db.session.execute(query)]
 
 
-def _themes(conditions: list[ColumnElement[bool]], chosen: Slice | None, request: bool,
-            filters: Filters, today: date | None) -> tuple[list[Any], int, int]:
+def _themes(base: list[ColumnElement[bool]], in_slice: list[ColumnElement[bool]], chosen: Slice | None,
+            request: bool, filters: Filters, today: date | None) -> tuple[list[Any], int, int]:
+    """Themes of the slice's comments (`in_slice`) against the rest of the survey's (`base` outside the slice)."""
     from surveys.themes import extract_themes
 
-    inside = _theme_comments([*conditions, *([_slice_condition(chosen)] if chosen else [])], request, filters)
+    inside = _theme_comments(in_slice, request, filters)
     if not inside:
         return [], 0, 0
-    background = _theme_comments([*conditions, _outside(chosen)], request, filters) if chosen else []
+    background = _theme_comments([*base, _outside(chosen)], request, filters) if chosen else []
     themes = extract_themes(inside, background, top=10, min_count=3, today=today)
     return list(themes), len(inside), len(background)
 
@@ -478,8 +450,7 @@ def _comment_page(conditions: list[ColumnElement[bool]], query: Query, request: 
         conditions.append(Answer.sentiment_label == query.label)
     if query.flag:
         # Flags are plain identifiers inside a JSON list: a LIKE on its text works on every backend.
-        pattern = '%"' + query.flag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
-        conditions.append(cast(Answer.sentiment_flags, Text).like(pattern, escape="\\"))
+        conditions.append(cast(Answer.sentiment_flags, Text).contains(f'"{query.flag}"', autoescape=True))
     total = db.session.scalar(_from(select(func.count()), request=request).where(*conditions)) or 0
     pages = max(1, math.ceil(total / COMMENTS_PER_PAGE))
     page = min(max(1, query.page), pages)
@@ -489,7 +460,7 @@ def _comment_page(conditions: list[ColumnElement[bool]], query: Query, request: 
                      Answer.sentiment_flags, Answer.sentiment_confidence), request=request)
         .where(*conditions).order_by(Response.submitted_at.desc(), Answer.id.desc())
         .limit(COMMENTS_PER_PAGE).offset((page - 1) * COMMENTS_PER_PAGE))
-    items = [SentimentComment(mask(r.text), r.question_key, r.submitted_at, r.language, r.sentiment_label,
+    items = [SentimentComment(mask_pii(r.text), r.question_key, r.submitted_at, r.language, r.sentiment_label,
                               r.sentiment_compound, r.sentiment_language, tuple(r.sentiment_flags or ()),
                               r.sentiment_confidence) for r in rows]
     return Page(items, page, COMMENTS_PER_PAGE, total)
@@ -500,8 +471,8 @@ def slice_label(chosen: Slice | None) -> str:
     if chosen is None:
         return "Whole survey"
     if chosen.dimension == "department" and chosen.value:
-        dept = db.session.get(Department, int(chosen.value)) \
-            if chosen.value.isascii() and chosen.value.isdigit() else None
+        department_id = _department_id(chosen.value)
+        dept = db.session.get(Department, department_id) if department_id is not None else None
         return f"Department: {dept.name if dept else chosen.value}"
     return f"{DIMENSIONS[chosen.dimension]}: {_value_text(chosen.dimension, chosen.value, {})}"
 
@@ -512,14 +483,13 @@ def summarize(survey: Survey, filters: Filters, query: Query = Query(), today: d
     base = [*results_service.scope(survey, filters), *results_service.text_conditions()]
     chosen = query.slice
     in_slice = [*base, _slice_condition(chosen)] if chosen else base
-    request = _needs_request([chosen.dimension]) if chosen else False
-    counts, waiting = _counts(_from(select(Answer.sentiment_label, func.count()), request=request)
-                              .where(*in_slice).group_by(Answer.sentiment_label))
-    shares = Shares(counts, waiting)
+    request = chosen is not None and _needs_request(chosen.dimension)
+    shares = Shares.of(db.session.execute(_from(select(Answer.sentiment_label, func.count()), request=request)
+                                          .where(*in_slice).group_by(Answer.sentiment_label)))
     breakdowns, uniform = _breakdowns(base)
     if today is not None and filters.end is not None:
         today = min(today, filters.end)  # growth is measured up to the end of the chosen period
-    themes, n_inside, n_background = _themes(base, chosen, request, filters, today) \
+    themes, n_inside, n_background = _themes(base, in_slice, chosen, request, filters, today) \
         if shares.analysed else ([], 0, 0)
     return SentimentResults(
         query=query, slice_label=slice_label(chosen), shares=shares, breakdowns=breakdowns, uniform=uniform,
