@@ -22,6 +22,11 @@ class Page:
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
 
+    @staticmethod
+    def clamp(page: int, total: int, per_page: int) -> int:
+        """`page` moved into 1..the last page of `total` rows (a stale or hand-typed number still shows rows)."""
+        return min(max(1, page), max(1, math.ceil(total / per_page)))
+
     @property
     def has_prev(self) -> bool:
         return self.page > 1

@@ -34,6 +34,8 @@ from typing import IO
 
 import click
 
+from vocapp.connectors.csv_source import sniff_delimiter
+
 __all__ = ["sentiment_command", "score_csv", "ADDED", "Report"]
 
 #: The columns added to every row.
@@ -64,12 +66,8 @@ class Report:
 
 def _dialect(sample: str) -> tuple[str, str]:
     """(delimiter, line terminator) of the file from its first lines."""
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
     first = sample.split("\n", 1)[0]
-    return delimiter, "\r\n" if first.endswith("\r") else "\n"
+    return sniff_delimiter(sample), "\r\n" if first.endswith("\r") else "\n"
 
 
 class _Lines:

@@ -16,7 +16,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
-__all__ = ["UnusableFile", "check_encoding", "fingerprint", "CsvSource"]
+__all__ = ["UnusableFile", "check_encoding", "fingerprint", "CsvSource", "sniff_delimiter"]
 
 _BOM = codecs.BOM_UTF8
 _CHUNK = 1 << 20
@@ -80,13 +80,18 @@ def fingerprint(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}:{head}"
 
 
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of a CSV file's first lines (comma, semicolon, tab or pipe; comma when unsure)."""
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
 def _dialect(sample: str, delimiter: str | None) -> type[csv.Dialect]:
     """Excel's CSV dialect with the given delimiter, or the one sniffed from `sample`."""
     if delimiter is None:
-        try:
-            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
+        delimiter = sniff_delimiter(sample)
     # Only the delimiter is taken from the sniffer: its quoting guesses are unreliable.
     return type("ImportDialect", (csv.excel,), {"delimiter": delimiter})
 

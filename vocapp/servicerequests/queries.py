@@ -56,7 +56,7 @@ def requests_page(user: User, filters: RequestFilters, zone: ZoneInfo, page: int
     """Requests in the user's scope matching `filters`, newest closed first (still open ones last)."""
     where = _filtered(_scoped(select(_R.id), user), filters, zone)
     total = db.session.scalar(select(func.count()).select_from(where.subquery()))
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = Page.clamp(page, total, per_page)
     columns = (_R.id, _R.source, _R.source_id, _R.service_code, _R.service_name, Department.name.label("department"),
                _R.channel, _R.ward, _R.zip, _R.language, _R.status, _R.requested_at, _R.closed_at, _R.reopened,
                _R.duplicate_of,

@@ -496,8 +496,7 @@ def comments(survey: Survey, filters: Filters, key: str, page: int = 1, total: i
     if total is None:
         total = db.session.scalar(select(func.count()).select_from(Answer)
                                   .join(Response, Answer.response_id == Response.id).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / COMMENTS_PER_PAGE))
-    page = min(max(1, page), pages)
+    page = Page.clamp(page, total, COMMENTS_PER_PAGE)
     query = (select(Answer.text, Response.submitted_at, Response.language, Response.id, Answer.sentiment_label,
                     Answer.sentiment_flags)
              .join(Response, Answer.response_id == Response.id).where(*conditions)

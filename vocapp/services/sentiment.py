@@ -21,7 +21,6 @@ counted as pending, never hidden. Services only read and flush; callers commit.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -452,8 +451,7 @@ def _comment_page(conditions: list[ColumnElement[bool]], query: Query, request: 
         # Flags are plain identifiers inside a JSON list: a LIKE on its text works on every backend.
         conditions.append(cast(Answer.sentiment_flags, Text).contains(f'"{query.flag}"', autoescape=True))
     total = db.session.scalar(_from(select(func.count()), request=request).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / COMMENTS_PER_PAGE))
-    page = min(max(1, query.page), pages)
+    page = Page.clamp(query.page, total, COMMENTS_PER_PAGE)
     rows = db.session.execute(
         _from(select(Answer.text, Answer.question_key, Response.submitted_at, Response.language,
                      Answer.sentiment_label, Answer.sentiment_compound, Answer.sentiment_language,
