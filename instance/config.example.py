@@ -79,3 +79,4 @@
 # SCHEDULE_PLAN_SECONDS = 300
 # SCHEDULE_SEND_SECONDS = 60
 # SCHEDULE_PURGE_SECONDS = 3600
+# SCHEDULE_SENTIMENT_SECONDS = 30   # free-text answers scored (and re-scored when the analyser changes)
